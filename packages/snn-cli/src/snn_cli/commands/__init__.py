@@ -1,0 +1,1 @@
+"""The ``snn`` subcommands, one module per group."""

@@ -1,0 +1,273 @@
+"""The five pipeline steps, each writing its artifact, and the whole run.
+
+The step commands and ``snn run`` share these functions, so an artifact written by
+``snn run`` is the same as one written by the step's own command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snn_cli.progress import Reporter
+
+# Images compared when checking fused against unfused outputs.
+FUSION_CHECK_IMAGES = 1000
+RESULTS_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``snn run`` needs; the defaults are the embedded demo."""
+
+    dataset: str = "digits"
+    model: str = "demo_cnn"
+    model_path: Path | None = None
+    output: Path | None = None
+    timesteps: int = 128
+    normalization: str = "p99.9"
+    neuron: str = "if"
+    encoder: str = "analog"
+    epochs: int | None = None
+    batch_size: int = 250
+    data_dir: Path | None = None
+    seed: int = 0
+
+
+def default_run_directory(config: RunConfig, root: Path = Path("runs")) -> Path:
+    """Return a new directory name ``runs/<time>-<model>-<dataset>`` that does not exist yet."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    model = config.model_path.stem if config.model_path else config.model
+    base = root / f"{stamp}-{model}-{config.dataset}"
+    candidate, suffix = base, 1
+    while candidate.exists():
+        suffix += 1
+        candidate = Path(f"{base}-{suffix}")
+    return candidate
+
+
+def train_step(config: RunConfig, directory: Path, reporter: Reporter):
+    from snn_core import get_dataset
+    from snn_models import get_model_spec, train
+
+    dataset = get_dataset(config.dataset)
+    spec = get_model_spec(config.model)
+    recipe = spec.recipe.replace(seed=config.seed)
+    if config.epochs is not None:
+        recipe = recipe.replace(epochs=config.epochs)
+
+    reporter.start(f"1/5 train {spec.name} on {dataset.name} for {recipe.epochs} epochs")
+    model = train(
+        spec,
+        dataset,
+        directory,
+        recipe,
+        data_dir=config.data_dir,
+        progress=lambda epoch, logs: reporter.note(
+            f"epoch {epoch}/{recipe.epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
+        ),
+    )
+    reporter.done(f"wrote {directory / 'model.keras'}")
+    return model
+
+
+def evaluate_step(model, dataset_name: str, output: Path, reporter: Reporter, batch_size: int = 250, data_dir=None, title="2/5 evaluate the DNN", artifact_name="dnn") -> float:
+    from snn_core import batched, evaluate, get_dataset, provenance, write_json
+
+    dataset = get_dataset(dataset_name)
+    total = dataset.num_examples.get(dataset.test_split)
+    reporter.start(title)
+    accuracy = evaluate(model, batched(dataset.load(dataset.test_split, data_dir), batch_size), reporter.counter(total))
+    write_json(
+        output,
+        {
+            "accuracy": accuracy,
+            "dataset": dataset_name,
+            "split": dataset.test_split,
+            "model": model.name,
+            "provenance": provenance(model=model.name, dataset=dataset_name),
+            "artifact": artifact_name,
+        },
+    )
+    reporter.done(f"accuracy {100 * accuracy:.2f}%")
+    return accuracy
+
+
+def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_dir=None, batch_size: int = 250):
+    """Fuse batch norm, check the outputs on real test images, and save the fused model.
+
+    The fused model is written only after the check passes.
+    """
+    from snn_core import batched, check_fusion, fuse_batch_norm, get_dataset, save_model, write_json
+
+    dataset = get_dataset(dataset_name)
+    reporter.start("3/5 fuse batch norm into the kernels")
+    fused, report = fuse_batch_norm(model)
+    images = batched(dataset.load(dataset.test_split, data_dir).take(FUSION_CHECK_IMAGES), batch_size)
+    check = check_fusion(model, fused, images)
+    save_model(fused, output)
+    write_json(
+        output.with_name("fusion.json"),
+        {
+            "folded": [list(pair) for pair in report.folded],
+            "kept": [list(pair) for pair in report.kept],
+            "max_abs_difference": check.max_abs_difference,
+            "max_relative_difference": check.max_relative_difference,
+            "images_compared": check.samples,
+        },
+    )
+    reporter.done(
+        f"{len(report.folded)} batch norms folded, {len(report.kept)} kept; largest output difference "
+        f"{check.max_abs_difference:.3g} ({check.max_relative_difference:.3g} relative) on {check.samples} test images"
+    )
+    return fused, report, check
+
+
+def stats_step(fused, dataset_name: str, output: Path, reporter: Reporter, data_dir=None, batch_size: int = 250):
+    from snn_core import batched, collect_activation_stats, get_dataset, provenance
+
+    dataset = get_dataset(dataset_name)
+    total = dataset.num_examples.get(dataset.train_split)
+    reporter.start(f"4/5 collect activation statistics on the {dataset.train_split!r} split")
+    stats = collect_activation_stats(
+        fused, batched(dataset.load(dataset.train_split, data_dir), batch_size), reporter.counter(total)
+    )
+    stats.provenance = provenance(model=fused.name, dataset=dataset_name, split=dataset.train_split)
+    stats.save(output)
+    reporter.done(f"{len(stats.layers)} neuron layers, wrote {output}")
+    return stats
+
+
+def convert_step(fused, stats, normalization: str, neuron: str, output: Path, reporter: Reporter):
+    from snn_core import convert
+
+    reporter.start(f"5/5 convert with {normalization} normalization and {neuron!r} neurons")
+    network = convert(fused, stats, normalization=normalization, neuron=neuron)
+    network.save(output)
+    reporter.done(f"wrote {output}")
+    return network
+
+
+def simulate_step(network, dataset_name: str, timesteps: int, encoder: str, reporter: Reporter, data_dir=None, batch_size: int = 250, seed: int = 0):
+    from snn_core import Simulator, batched, get_dataset
+
+    dataset = get_dataset(dataset_name)
+    total = dataset.num_examples.get(dataset.test_split)
+    reporter.start(f"5/5 simulate {timesteps} time steps with {encoder} input")
+    simulator = Simulator(network, encoder=encoder, seed=seed)
+    result = simulator.run(batched(dataset.load(dataset.test_split, data_dir), batch_size), timesteps, reporter.counter(total))
+    reporter.done(f"accuracy after {timesteps} steps {100 * result.accuracy_per_step[-1]:.2f}%")
+    return result
+
+
+def results_document(result, dnn_accuracy: float | None, fused_accuracy: float | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """Assemble ``results.json``: accuracies as fractions, entry ``t - 1`` after ``t`` steps."""
+    from snn_core import provenance
+
+    reference = dnn_accuracy if dnn_accuracy is not None else fused_accuracy
+    document: dict[str, Any] = {
+        "format_version": RESULTS_FORMAT_VERSION,
+        "dnn_accuracy": dnn_accuracy,
+        "fused_accuracy": fused_accuracy,
+        "timesteps": result.timesteps,
+        "samples": result.samples,
+        "snn_accuracy_per_step": [float(value) for value in result.accuracy_per_step],
+        "snn_accuracy": float(result.accuracy_per_step[-1]),
+    }
+    if reference is not None:
+        document["first_t_within_1_point"] = result.first_step_within(reference, 0.01)
+        document["first_t_within_0.1_point"] = result.first_step_within(reference, 0.001)
+    document["spike_counts"] = result.spike_counts
+    document["neurons_per_image"] = result.neurons
+    document["firing_rates"] = result.firing_rates()
+    document.update(extra)
+    document["provenance"] = provenance(**{key: value for key, value in extra.items() if isinstance(value, (str, int, float))})
+    return document
+
+
+def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
+    """Run the five steps into ``config.output`` and return the ``results.json`` document."""
+    from snn_core import get_dataset, get_plugins, load_model, prepare_for_conversion, resolve_normalizer, write_json
+
+    # Check every name before the first step, so a typo fails at once, not after training.
+    plugins = get_plugins()
+    get_dataset(config.dataset)
+    if config.model_path is None:
+        plugins.models.get(config.model)
+    plugins.neuron_models.get(config.neuron)
+    plugins.input_encoders.get(config.encoder)
+    resolve_normalizer(config.normalization)
+
+    model = None
+    if config.model_path is not None:
+        model = load_model(config.model_path)
+        prepare_for_conversion(model)  # an unconvertible model fails here, before any work
+
+    directory = config.output
+    directory.mkdir(parents=True, exist_ok=True)
+    reporter.note(f"run directory: {directory}")
+    if model is None:
+        model = train_step(config, directory, reporter)
+
+    common = {"reporter": reporter, "data_dir": config.data_dir, "batch_size": config.batch_size}
+    dnn_accuracy = evaluate_step(model, config.dataset, directory / "dnn.json", **common)
+    fused, _report, check = fuse_step(model, config.dataset, directory / "fused.keras", **common)
+    fused_accuracy = evaluate_step(
+        fused, config.dataset, directory / "fused.json", title="3/5 evaluate the fused DNN", artifact_name="fused", **common
+    )
+    stats = stats_step(fused, config.dataset, directory / "activations.npz", **common)
+    network = convert_step(fused, stats, config.normalization, config.neuron, directory / "snn", reporter)
+    result = simulate_step(network, config.dataset, config.timesteps, config.encoder, seed=config.seed, **common)
+
+    document = results_document(
+        result,
+        dnn_accuracy,
+        fused_accuracy,
+        {
+            "dataset": config.dataset,
+            "model": str(config.model_path) if config.model_path else config.model,
+            "normalization": config.normalization,
+            "neuron": config.neuron,
+            "encoder": config.encoder,
+            "fusion_max_abs_difference": check.max_abs_difference,
+            "fusion_max_relative_difference": check.max_relative_difference,
+            "thresholds": {name: np.asarray(value).tolist() for name, value in network.thresholds.items()},
+            "config": {key: str(value) if isinstance(value, Path) else value for key, value in dataclasses.asdict(config).items()},
+        },
+    )
+    write_json(directory / "results.json", document)
+    return document
+
+
+def accuracy_table(document: dict[str, Any]) -> str:
+    """Format the DNN, fused DNN and SNN accuracies at T = 1, 2, 4, ... as a text table."""
+    rows = []
+    if document.get("dnn_accuracy") is not None:
+        rows.append(("DNN", document["dnn_accuracy"]))
+    if document.get("fused_accuracy") is not None:
+        rows.append(("DNN, batch norm fused", document["fused_accuracy"]))
+
+    per_step = document["snn_accuracy_per_step"]
+    steps = []
+    t = 1
+    while t <= len(per_step):
+        steps.append(t)
+        t *= 2
+    if steps[-1] != len(per_step):
+        steps.append(len(per_step))
+    rows += [(f"SNN, T = {t}", per_step[t - 1]) for t in steps]
+
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{'':{width}}  accuracy", *(f"{label:{width}}  {100 * value:7.2f}%" for label, value in rows)]
+
+    for key, label in (("first_t_within_1_point", "1 point"), ("first_t_within_0.1_point", "0.1 point")):
+        if key in document:
+            first = document[key]
+            reached = str(first) if first is not None else f"not reached in {len(per_step)} steps"
+            lines.append(f"first T within {label} of the DNN: {reached}")
+    return "\n".join(lines)

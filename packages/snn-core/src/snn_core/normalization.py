@@ -1,0 +1,105 @@
+"""Weight-normalization methods and how they are looked up by name.
+
+Normalization picks, for every neuron layer, the activation value ``lambda`` that
+maps to the maximum firing rate (one spike per time step). The converter uses
+``lambda`` as the layer's firing threshold and as the amplitude of its spikes, which
+is equivalent to the weight normalization of Diehl et al. (2015), where the
+weights into layer ``l`` are multiplied by ``lambda_(l-1) / lambda_l`` and the
+threshold is 1, but keeps residual branches with different scales consistent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from snn_core.errors import SnnError, UnknownNameError
+from snn_core.plugins import Plugins, get_plugins
+
+if TYPE_CHECKING:
+    from snn_core.statistics import ActivationStatistics
+
+ScaleFunction = Callable[["ActivationStatistics", "float | None"], Mapping[str, np.ndarray]]
+
+_NAME_WITH_ARGUMENT = re.compile(r"^(?P<base>[A-Za-z_-]*[A-Za-z_])(?P<argument>\d+(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class NormalizationMethod:
+    """A way to compute per-layer (or per-channel) scales from activation statistics.
+
+    Attributes:
+        name: registry key (``"max"``, or ``"p"`` for a method that takes a number).
+        compute_scales: ``compute_scales(stats, argument)`` returns a mapping from
+            neuron-layer name to a positive float32 array: shape ``()`` for one scale
+            per layer, ``(channels,)`` for one per channel. ``argument`` is the number
+            that followed the name (``99.9`` for ``p99.9``) or ``None``.
+        accepts_argument: whether the name may be followed by a number.
+        default_argument: the number used when a method that accepts one is named
+            without it.
+        summary: one line for ``snn plugins`` and help texts.
+        citation: the paper the method comes from.
+    """
+
+    name: str
+    compute_scales: ScaleFunction
+    accepts_argument: bool = False
+    default_argument: float | None = None
+    summary: str = ""
+    citation: str = ""
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """A method together with the argument it was named with (``p`` and 99.9)."""
+
+    method: NormalizationMethod
+    argument: float | None
+    spec: str
+
+    def scales(self, stats: ActivationStatistics) -> dict[str, np.ndarray]:
+        """Compute the scale of every neuron layer in ``stats``."""
+        scales = {}
+        for layer, scale in self.method.compute_scales(stats, self.argument).items():
+            scale = np.asarray(scale, dtype=np.float32)
+            if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+                # A layer that never activates on the statistics data has no scale;
+                # 1.0 leaves its (silent) neurons at the ANN's own units.
+                scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.float32(1.0))
+            scales[layer] = scale
+        return scales
+
+
+def resolve_normalizer(spec: str, plugins: Plugins | None = None) -> Normalizer:
+    """Find the method named by ``spec`` (``"max"``, ``"p99.99"``).
+
+    Raises:
+        UnknownNameError: no method matches; the message lists the valid names.
+        SnnError: the method takes no number but one was given.
+    """
+    registry = (plugins or get_plugins()).normalizers
+
+    if spec in registry:
+        method = registry.get(spec)
+        return Normalizer(method, method.default_argument if method.accepts_argument else None, spec)
+
+    match = _NAME_WITH_ARGUMENT.match(spec)
+    if match is None or match["base"] not in registry:
+        raise UnknownNameError(_unknown_message(spec, registry))
+
+    method = registry.get(match["base"])
+    if not method.accepts_argument:
+        raise SnnError(f"normalization method {method.name!r} takes no number, got {spec!r}; use {method.name!r}")
+    return Normalizer(method, float(match["argument"]), spec)
+
+
+def _unknown_message(spec: str, registry) -> str:
+    names = [
+        f"{entry.name}<number>" if entry.value.accepts_argument else entry.name
+        for entry in registry.entries()
+    ]
+    return f"unknown --norm value {spec!r}; valid normalization methods: {', '.join(names)}"
