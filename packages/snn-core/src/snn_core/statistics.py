@@ -222,7 +222,7 @@ def collect_activation_stats(model: keras.Model, dataset: tf.data.Dataset, progr
 
     @tf.function
     def batch_statistics(images):
-        outputs = probe(images, training=False)
+        outputs = tf.nest.flatten(probe(images, training=False))
         results = []
         for output in outputs:
             counts, nonpositive = histogram_counts(output)
