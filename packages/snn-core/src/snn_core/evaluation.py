@@ -7,30 +7,26 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
-from snn_core.errors import SnnError
+from snn_core.distribute import SUM, reduce_over_dataset
 
 
-def evaluate(model: keras.Model, dataset: tf.data.Dataset, progress: Callable[[int], None] | None = None) -> float:
+def evaluate(
+    model: keras.Model,
+    dataset: tf.data.Dataset,
+    progress: Callable[[int], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> float:
     """Return the top-1 accuracy (a fraction) of ``model`` on a batched ``(images, labels)`` dataset.
 
     The model runs in inference mode; logits and probabilities give the same result.
-    Predictions are counted batch by batch, so memory does not grow with the dataset.
+    Predictions are counted batch by batch, so memory does not grow with the
+    dataset. Under a ``strategy`` each replica counts its share of every batch.
     """
 
-    @tf.function
     def count_correct(images, labels):
         outputs = model(images, training=False)
         predictions = tf.argmax(outputs, axis=-1, output_type=tf.int32)
         return tf.reduce_sum(tf.cast(predictions == tf.cast(labels, tf.int32), tf.int64))
 
-    correct = 0
-    seen = 0
-    for images, labels in dataset:
-        correct += int(count_correct(images, labels))
-        seen += int(images.shape[0])
-        if progress is not None:
-            progress(seen)
-
-    if seen == 0:
-        raise SnnError("the dataset to evaluate is empty")
-    return correct / seen
+    correct, seen = reduce_over_dataset(dataset, count_correct, SUM, strategy, progress)
+    return int(correct) / seen
