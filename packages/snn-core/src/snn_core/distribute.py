@@ -151,6 +151,8 @@ def reduce_over_dataset(
             results = batch_function(dummy_images, dummy_labels)
             return tf.nest.map_structure(_neutral, reductions, results)
 
+        if strategy.num_replicas_in_sync == 1:
+            return batch_function(images, labels)
         return tf.cond(tf.shape(images)[0] > 0, lambda: batch_function(images, labels), placeholder)
 
     @tf.function

@@ -1,0 +1,51 @@
+"""Run pipeline steps on one device and mirrored over 2 logical CPUs; print the results as JSON.
+
+Executed by test_distribute.py in a fresh process, because logical devices must be
+configured before TensorFlow starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from snn_core.distribute import configure_logical_cpus, make_strategy  # noqa: E402
+
+configure_logical_cpus(2)
+
+import keras  # noqa: E402
+from snn_core import batched, evaluate, get_dataset  # noqa: E402
+from snn_core.precision import with_precision  # noqa: E402
+
+
+def demo_model() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.AveragePooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inputs, keras.layers.Dense(10)(x))
+
+
+def main() -> None:
+    model = demo_model()
+    digits = get_dataset("digits")
+    # 333 leaves a last global batch of one image, so one replica gets none.
+    test = batched(digits.load("test"), 333)
+    mirrored = make_strategy("mirrored")
+
+    results = {
+        "replicas": mirrored.num_replicas_in_sync,
+        "default_accuracy": evaluate(model, test),
+        "mirrored_accuracy": evaluate(model, test, strategy=mirrored),
+        "bfloat16_accuracy": evaluate(with_precision(model, "mixed_bfloat16"), test),
+    }
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Steps under a mirrored strategy over 2 logical CPUs give the one-device results."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from snn_core import SnnError
+from snn_core.distribute import make_strategy
+
+
+@pytest.fixture(scope="module")
+def mirrored_results() -> dict:
+    script = Path(__file__).with_name("mirrored_checks.py")
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout)
+
+
+def test_mirrored_uses_two_replicas(mirrored_results):
+    assert mirrored_results["replicas"] == 2
+
+
+def test_mirrored_accuracy_equals_one_device(mirrored_results):
+    assert mirrored_results["mirrored_accuracy"] == mirrored_results["default_accuracy"]
+
+
+def test_bfloat16_accuracy_close_to_float32(mirrored_results):
+    assert abs(mirrored_results["bfloat16_accuracy"] - mirrored_results["default_accuracy"]) <= 0.01
+
+
+def test_unknown_strategy_lists_valid_names():
+    with pytest.raises(SnnError, match="valid strategies: default, mirrored, multi-worker"):
+        make_strategy("pods")
+
+
+def test_multi_worker_without_tf_config_explains(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+
+    with pytest.raises(SnnError, match="needs the TF_CONFIG environment variable"):
+        make_strategy("multi-worker")
