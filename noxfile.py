@@ -38,13 +38,37 @@ def demo(session: nox.Session) -> None:
     session.run("snn", "run", *session.posargs)
 
 
+# Benchmarks that need packages outside the workspace run in their own session.
+PEER_BENCHMARKS = {"bench_peers.py"}
+# The CPU build of torch that SpikingJelly is compared on; pinned so that nothing
+# installs another torch into the session.
+TORCH = "torch==2.13.0"
+# What SpikingJelly 2.0.0 imports at run time. It is installed without its declared
+# dependencies, because torchvision and torchaudio would pull in another torch.
+SPIKINGJELLY = ["spikingjelly==2.0.0", "numpy", "loguru>=0.7,<1", "tqdm", "requests", "matplotlib", "scipy", "packaging"]
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run every benchmark in benchmarks/ and save JSON under bench-results/."""
+    """Run every benchmark in benchmarks/ except the peer comparison; save JSON under bench-results/.
+
+    Extra arguments go to every script, for example `./dev nox -s bench -- --quick`.
+    """
     session.install(*EDITABLE, "psutil")
     Path("bench-results").mkdir(exist_ok=True)
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+        if script.name not in PEER_BENCHMARKS:
+            session.run("python", str(script), *session.posargs)
+
+
+@nox.session(name="bench-peers")
+def bench_peers(session: nox.Session) -> None:
+    """Compare the simulator with SpikingJelly on the demo CNN (extra arguments go to bench_peers.py)."""
+    session.install(*EDITABLE, "psutil", TORCH)
+    session.install("--no-deps", SPIKINGJELLY[0])
+    session.install(*SPIKINGJELLY[1:], TORCH)
+    Path("bench-results").mkdir(exist_ok=True)
+    session.run("python", "benchmarks/bench_peers.py", *session.posargs)
 
 
 @nox.session

@@ -95,7 +95,7 @@ def test_lstm_model_is_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--model-file", str(tmp_path / "lstm.keras"), "--output", str(tmp_path / "run")])
 
     line = _single_line_error(result)
-    assert "rnn (LSTM" in line
+    assert "LSTM" in line and ": rnn" in line
     assert "snn_layer_converters" in line
     assert not (tmp_path / "run").exists()
 

@@ -96,6 +96,6 @@ def test_lstm_is_rejected_with_its_name_and_type(plugins):
 
     assert raised.value.layers == [("memory", "LSTM"), ("squash", "Dense")]
     message = str(raised.value)
-    assert "memory (LSTM" in message
+    assert "1 LSTM (no layer converter is registered for this type): memory" in message
     assert "activation 'tanh'" in message
     assert "\n" not in message

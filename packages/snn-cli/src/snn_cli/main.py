@@ -13,7 +13,7 @@ import sys
 import click
 
 from snn_cli import __version__
-from snn_cli.commands import plugins, run, steps
+from snn_cli.commands import compare_norm, plugins, report, run, steps, train
 
 EXIT_USER_ERROR = 1
 
@@ -36,15 +36,28 @@ class SnnGroup(click.Group):
 
 @click.group(cls=SnnGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="snn")
-def cli() -> None:
+@click.option(
+    "--cpu-devices",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Split the CPU into N logical devices, so --strategy mirrored can be tried without GPUs.",
+)
+def cli(cpu_devices: int | None) -> None:
     """Convert trained Keras networks into spiking neural networks, simulate them and report.
 
     `snn run` runs the whole pipeline on the embedded digits; the other commands run one step each.
     """
+    if cpu_devices is not None:
+        from snn_core.distribute import configure_logical_cpus
+
+        configure_logical_cpus(cpu_devices)
 
 
 cli.add_command(run.run)
+cli.add_command(train.train)
+cli.add_command(compare_norm.compare_norm)
 cli.add_command(plugins.plugins_command)
+cli.add_command(report.report)
 for command in steps.COMMANDS:
     cli.add_command(command)
 

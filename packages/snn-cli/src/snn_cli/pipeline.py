@@ -33,6 +33,7 @@ class RunConfig:
     normalization: str = "p99.9"
     neuron: str = "if"
     encoder: str = "analog"
+    decoder: str = "potential"
     epochs: int | None = None
     batch_size: int = 250
     data_dir: Path | None = None
@@ -51,17 +52,37 @@ def default_run_directory(config: RunConfig, root: Path = Path("runs")) -> Path:
     return candidate
 
 
-def train_step(config: RunConfig, directory: Path, reporter: Reporter):
+def train_step(
+    config: RunConfig,
+    directory: Path,
+    reporter: Reporter,
+    recipe=None,
+    weights: Path | None = None,
+    resume: bool | None = None,
+):
+    """Train ``config.model`` into ``directory`` and return the model.
+
+    ``recipe`` replaces the model's default recipe (``config.epochs`` and
+    ``config.seed`` still apply when it is ``None``). ``resume=None`` continues an
+    interrupted run when ``directory`` contains its checkpoint and removes the
+    checkpoint after success, as ``snn run`` needs; ``True`` or ``False`` keeps it.
+    """
     from snn_core import get_dataset
     from snn_models import get_model_spec, train
+    from snn_models.training import has_checkpoint
 
     dataset = get_dataset(config.dataset)
     spec = get_model_spec(config.model)
-    recipe = spec.recipe.replace(seed=config.seed)
-    if config.epochs is not None:
-        recipe = recipe.replace(epochs=config.epochs)
+    if recipe is None:
+        recipe = spec.recipe.replace(seed=config.seed)
+        if config.epochs is not None:
+            recipe = recipe.replace(epochs=config.epochs)
+    keep_checkpoint = resume is not None
+    if resume is None:
+        resume = has_checkpoint(directory)
 
-    reporter.start(f"1/5 train {spec.name} on {dataset.name} for {recipe.epochs} epochs")
+    action = "resume training" if resume else "train"
+    reporter.start(f"1/5 {action} {spec.name} on {dataset.name} for {recipe.epochs} epochs")
     model = train(
         spec,
         dataset,
@@ -71,29 +92,55 @@ def train_step(config: RunConfig, directory: Path, reporter: Reporter):
         progress=lambda epoch, logs: reporter.note(
             f"epoch {epoch}/{recipe.epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
         ),
+        weights=weights,
+        resume=resume,
+        keep_checkpoint=keep_checkpoint,
     )
     reporter.done(f"wrote {directory / 'model.keras'}")
     return model
 
 
-def evaluate_step(model, dataset_name: str, output: Path, reporter: Reporter, batch_size: int = 250, data_dir=None, title="2/5 evaluate the DNN", artifact_name="dnn") -> float:
+def evaluate_step(
+    model,
+    dataset_name: str,
+    output: Path,
+    reporter: Reporter,
+    batch_size: int = 250,
+    data_dir=None,
+    title="2/5 evaluate the DNN",
+    artifact_name="dnn",
+    strategy: str = "default",
+    precision: str = "float32",
+) -> float:
     from snn_core import batched, evaluate, get_dataset, provenance, write_json
+    from snn_core.distribute import is_chief, make_strategy
+    from snn_core.precision import with_precision
 
     dataset = get_dataset(dataset_name)
     total = dataset.num_examples.get(dataset.test_split)
+    distribution = make_strategy(strategy)
     reporter.start(title)
-    accuracy = evaluate(model, batched(dataset.load(dataset.test_split, data_dir), batch_size), reporter.counter(total))
-    write_json(
-        output,
-        {
-            "accuracy": accuracy,
-            "dataset": dataset_name,
-            "split": dataset.test_split,
-            "model": model.name,
-            "provenance": provenance(model=model.name, dataset=dataset_name),
-            "artifact": artifact_name,
-        },
+    accuracy = evaluate(
+        with_precision(model, precision),
+        batched(dataset.load(dataset.test_split, data_dir), batch_size),
+        reporter.counter(total),
+        strategy=distribution,
     )
+    if is_chief(distribution):
+        write_json(
+            output,
+            {
+                "accuracy": accuracy,
+                "dataset": dataset_name,
+                "split": dataset.test_split,
+                "model": model.name,
+                "strategy": strategy,
+                "replicas": distribution.num_replicas_in_sync,
+                "precision": precision,
+                "provenance": provenance(model=model.name, dataset=dataset_name),
+                "artifact": artifact_name,
+            },
+        )
     reporter.done(f"accuracy {100 * accuracy:.2f}%")
     return accuracy
 
@@ -103,7 +150,7 @@ def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_d
 
     The fused model is written only after the check passes.
     """
-    from snn_core import batched, check_fusion, fuse_batch_norm, get_dataset, save_model, write_json
+    from snn_core import batched, check_fusion, fuse_batch_norm, get_dataset, provenance, save_model, write_json
 
     dataset = get_dataset(dataset_name)
     reporter.start("3/5 fuse batch norm into the kernels")
@@ -119,6 +166,7 @@ def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_d
             "max_abs_difference": check.max_abs_difference,
             "max_relative_difference": check.max_relative_difference,
             "images_compared": check.samples,
+            "provenance": provenance(model=model.name, dataset=dataset_name),
         },
     )
     reporter.done(
@@ -128,14 +176,20 @@ def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_d
     return fused, report, check
 
 
-def stats_step(fused, dataset_name: str, output: Path, reporter: Reporter, data_dir=None, batch_size: int = 250):
+def stats_step(
+    fused, dataset_name: str, output: Path, reporter: Reporter, data_dir=None, batch_size: int = 250,
+    channel_histograms: bool = True,
+):
     from snn_core import batched, collect_activation_stats, get_dataset, provenance
 
     dataset = get_dataset(dataset_name)
     total = dataset.num_examples.get(dataset.train_split)
     reporter.start(f"4/5 collect activation statistics on the {dataset.train_split!r} split")
     stats = collect_activation_stats(
-        fused, batched(dataset.load(dataset.train_split, data_dir), batch_size), reporter.counter(total)
+        fused,
+        batched(dataset.load(dataset.train_split, data_dir), batch_size),
+        reporter.counter(total),
+        channel_histograms=channel_histograms,
     )
     stats.provenance = provenance(model=fused.name, dataset=dataset_name, split=dataset.train_split)
     stats.save(output)
@@ -143,23 +197,56 @@ def stats_step(fused, dataset_name: str, output: Path, reporter: Reporter, data_
     return stats
 
 
-def convert_step(fused, stats, normalization: str, neuron: str, output: Path, reporter: Reporter):
-    from snn_core import convert
+# Training images that normalization methods with a simulation pass (threshold
+# balancing) run; their cost grows with images x time steps x neuron layers.
+CALIBRATION_IMAGES = 256
 
+
+def calibration_images(dataset_name: str, data_dir=None, count: int = CALIBRATION_IMAGES) -> np.ndarray:
+    """Return ``count`` images from the training split, spread over it (it may be sorted by class)."""
+    from snn_core import get_dataset
+
+    dataset = get_dataset(dataset_name)
+    total = dataset.num_examples.get(dataset.train_split)
+    stride = max(1, total // count) if total else 1
+    split = dataset.load(dataset.train_split, data_dir).shard(stride, 0).take(count)
+    return np.stack([image.numpy() for image, _ in split]).astype(np.float32)
+
+
+def convert_step(
+    fused, stats, normalization: str, neuron: str, output: Path, reporter: Reporter,
+    dataset_name: str | None = None, data_dir=None, timesteps: int = 128,
+):
+    """Normalize and convert; methods that simulate get training images of ``dataset_name`` and ``timesteps``."""
+    from snn_core import convert, resolve_normalizer
+
+    images = None
+    if resolve_normalizer(normalization).method.needs_simulation and dataset_name is not None:
+        images = calibration_images(dataset_name, data_dir)
     reporter.start(f"5/5 convert with {normalization} normalization and {neuron!r} neurons")
-    network = convert(fused, stats, normalization=normalization, neuron=neuron)
+    network = convert(
+        fused, stats, normalization=normalization, neuron=neuron, calibration_images=images,
+        calibration_timesteps=timesteps,
+    )
     network.save(output)
     reporter.done(f"wrote {output}")
     return network
 
 
-def simulate_step(network, dataset_name: str, timesteps: int, encoder: str, reporter: Reporter, data_dir=None, batch_size: int = 250, seed: int = 0):
+def simulate_step(network, dataset_name: str, timesteps: int, encoder: str, reporter: Reporter, data_dir=None, batch_size: int = 250, seed: int = 0, decoder: str = "potential"):
     from snn_core import Simulator, batched, get_dataset
+    from snn_core.simulation import output_threshold_from_data
 
     dataset = get_dataset(dataset_name)
     total = dataset.num_examples.get(dataset.test_split)
-    reporter.start(f"5/5 simulate {timesteps} time steps with {encoder} input")
-    simulator = Simulator(network, encoder=encoder, seed=seed)
+    output_threshold = None
+    if decoder == "spikes":
+        reporter.start(f"5/5 find the output threshold on the {dataset.train_split!r} split")
+        train_images = batched(dataset.load(dataset.train_split, data_dir), batch_size)
+        output_threshold = output_threshold_from_data(network, train_images)
+        reporter.done(f"largest ANN output {output_threshold:.4g}")
+    reporter.start(f"5/5 simulate {timesteps} time steps with {encoder} input and the {decoder} decoder")
+    simulator = Simulator(network, encoder=encoder, seed=seed, decoder=decoder, output_threshold=output_threshold)
     result = simulator.run(batched(dataset.load(dataset.test_split, data_dir), batch_size), timesteps, reporter.counter(total))
     reporter.done(f"accuracy after {timesteps} steps {100 * result.accuracy_per_step[-1]:.2f}%")
     return result
@@ -185,9 +272,43 @@ def results_document(result, dnn_accuracy: float | None, fused_accuracy: float |
     document["spike_counts"] = result.spike_counts
     document["neurons_per_image"] = result.neurons
     document["firing_rates"] = result.firing_rates()
+    document.update(operations_document(result))
     document.update(extra)
     document["provenance"] = provenance(**{key: value for key, value in extra.items() if isinstance(value, (str, int, float))})
     return document
+
+
+def check_decoder(decoder: str) -> None:
+    """Raise :class:`~snn_core.SnnError` unless ``decoder`` is a valid ``--decoder`` value."""
+    from snn_core import SnnError
+    from snn_core.simulation import DECODERS
+
+    if decoder not in DECODERS:
+        raise SnnError(f"unknown --decoder value {decoder!r}; valid decoders: {', '.join(DECODERS)}")
+
+
+def operations_document(result, energy=None) -> dict[str, Any]:
+    """Return the operation counts and the energy estimate of ``result`` for ``results.json``."""
+    from snn_core.metrics import energy_estimate
+
+    per_image = result.operations_per_image()
+    per_step = result.synaptic_operations_per_step
+    return {
+        "synaptic_operations_per_image": per_image["synaptic_operations"],
+        "snn_multiply_accumulates_per_image": per_image["multiply_accumulates"],
+        "ann_multiply_accumulates_per_image": per_image["ann_multiply_accumulates"],
+        "synaptic_operations_to_ann_macs": per_image["synaptic_operations"] / per_image["ann_multiply_accumulates"]
+        if per_image["ann_multiply_accumulates"]
+        else None,
+        "synaptic_operations_per_layer": {name: value / result.samples for name, value in result.synaptic_operations.items()},
+        "ann_multiply_accumulates_per_layer": result.ann_multiply_accumulates,
+        "cumulative_synaptic_operations_per_image_per_step": (np.cumsum(per_step) / result.samples).tolist()
+        if per_step is not None
+        else None,
+        "energy": energy_estimate(
+            per_image["synaptic_operations"], per_image["multiply_accumulates"], per_image["ann_multiply_accumulates"], energy
+        ),
+    }
 
 
 def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
@@ -201,6 +322,7 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
         plugins.models.get(config.model)
     plugins.neuron_models.get(config.neuron)
     plugins.input_encoders.get(config.encoder)
+    check_decoder(config.decoder)
     resolve_normalizer(config.normalization)
 
     model = None
@@ -221,8 +343,13 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
         fused, config.dataset, directory / "fused.json", title="3/5 evaluate the fused DNN", artifact_name="fused", **common
     )
     stats = stats_step(fused, config.dataset, directory / "activations.npz", **common)
-    network = convert_step(fused, stats, config.normalization, config.neuron, directory / "snn", reporter)
-    result = simulate_step(network, config.dataset, config.timesteps, config.encoder, seed=config.seed, **common)
+    network = convert_step(
+        fused, stats, config.normalization, config.neuron, directory / "snn", reporter,
+        dataset_name=config.dataset, data_dir=config.data_dir, timesteps=config.timesteps,
+    )
+    result = simulate_step(
+        network, config.dataset, config.timesteps, config.encoder, seed=config.seed, decoder=config.decoder, **common
+    )
 
     document = results_document(
         result,
@@ -234,6 +361,7 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
             "normalization": config.normalization,
             "neuron": config.neuron,
             "encoder": config.encoder,
+            "decoder": config.decoder,
             "fusion_max_abs_difference": check.max_abs_difference,
             "fusion_max_relative_difference": check.max_relative_difference,
             "thresholds": {name: np.asarray(value).tolist() for name, value in network.thresholds.items()},

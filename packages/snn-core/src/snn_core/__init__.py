@@ -25,14 +25,15 @@ from snn_core.errors import (
 from snn_core.evaluation import evaluate
 from snn_core.fusion import FusionCheck, FusionReport, check_fusion, fuse_batch_norm
 from snn_core.hookspecs import hookimpl
-from snn_core.layer_converters import Affine, Dropped, LayerConverter, Neuron, Unsupported
+from snn_core.layer_converters import Affine, Dropped, LayerConverter, Neuron, Stateful, Unsupported
+from snn_core.metrics import EnergyModel
 from snn_core.model_specs import ModelSpec, TrainingRecipe
-from snn_core.neurons import IFParameters, IFState, NeuronModel
-from snn_core.normalization import NormalizationMethod, Normalizer, resolve_normalizer
+from snn_core.neurons import IFParameters, IFState, LIFParameters, NeuronModel, SignedIFParameters, SignedIFState
+from snn_core.normalization import NormalizationContext, NormalizationMethod, Normalizer, resolve_normalizer
 from snn_core.plugins import Plugins, get_plugins, set_plugins
 from snn_core.registry import Registry
 from snn_core.simulation import SimulationResult, Simulator, simulate
-from snn_core.statistics import ActivationStatistics, LayerStatistics, collect_activation_stats
+from snn_core.statistics import ActivationStatistics, LayerStatistics, collect_activation_stats, merge_statistics
 
 try:
     __version__ = version("snn-core")
@@ -46,6 +47,7 @@ __all__ = [
     "DatasetNotAvailableError",
     "DatasetSpec",
     "Dropped",
+    "EnergyModel",
     "DuplicateNameError",
     "FusionCheck",
     "FusionMismatchError",
@@ -55,17 +57,22 @@ __all__ = [
     "InputEncoder",
     "LayerConverter",
     "LayerStatistics",
+    "LIFParameters",
     "ModelSpec",
     "Neuron",
     "NeuronModel",
+    "NormalizationContext",
     "NormalizationMethod",
     "Normalizer",
     "Plugins",
     "Registry",
+    "SignedIFParameters",
+    "SignedIFState",
     "SimulationResult",
     "Simulator",
     "SnnError",
     "SpikingNetwork",
+    "Stateful",
     "TrainingRecipe",
     "UnknownNameError",
     "Unsupported",
@@ -80,6 +87,7 @@ __all__ = [
     "get_plugins",
     "hookimpl",
     "load_model",
+    "merge_statistics",
     "neuron_layer_names",
     "prepare_for_conversion",
     "provenance",

@@ -88,6 +88,11 @@ def load_model(path: Path | str) -> keras.Model:
         raise ArtifactError(f"model file not found: {path}; give the path of a .keras or .h5 file")
     if path.suffix not in (".keras", ".h5"):
         raise ArtifactError(f"{path} is not a Keras model file; expected a .keras or .h5 file")
+    from snn_core.plugins import get_plugins
+
+    # Loading the plugins imports their modules, which registers their custom Keras
+    # layers (such as snn-models' ShortcutPadding) for deserialization.
+    get_plugins()
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for corrupt files.

@@ -21,9 +21,9 @@ import numpy as np
 from snn_core.artifacts import atomic_path, load_model, provenance
 from snn_core.errors import ArtifactError, SnnError, UnsupportedLayerError
 from snn_core.graph import LayerNode, call_node, copy_layer, layer_graph, output_layer_name, rebuild
-from snn_core.layer_converters import Affine, Dropped, Neuron, Unsupported
+from snn_core.layer_converters import Affine, Dropped, Neuron, Stateful, Unsupported
 from snn_core.neurons import NeuronModel
-from snn_core.normalization import resolve_normalizer
+from snn_core.normalization import NormalizationContext, resolve_normalizer
 from snn_core.plugins import Plugins, get_plugins
 from snn_core.statistics import ActivationStatistics
 
@@ -63,7 +63,14 @@ def prepare_for_conversion(model: keras.Model, plugins: Plugins | None = None) -
         plans[node.name] = stages
 
     if unsupported:
-        listing = "; ".join(f"{name} ({type_name}: {reason})" for name, type_name, reason in unsupported)
+        # One group per layer type and reason keeps the message one readable line
+        # even for networks with a hundred unsupported layers.
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name, type_name, reason in unsupported:
+            groups.setdefault((type_name, reason), []).append(name)
+        listing = "; ".join(
+            f"{len(names)} {type_name} ({reason}): {', '.join(names)}" for (type_name, reason), names in groups.items()
+        )
         raise UnsupportedLayerError(
             f"model {model.name!r} cannot be converted to a spiking network because {len(unsupported)} "
             f"layer(s) have no rate-coded counterpart: {listing}. Replace them with ReLU-based layers and retrain, "
@@ -82,6 +89,12 @@ def prepare_for_conversion(model: keras.Model, plugins: Plugins | None = None) -
                 own_layer = isinstance(node.layer, (keras.layers.ReLU, keras.layers.Activation))
                 name = node.name if own_layer else _free_name(f"{node.name}_relu", taken_names)
                 output = keras.layers.ReLU(max_value=stage.max_value, name=name)(output if output is not None else inputs[0])
+            elif isinstance(stage, Stateful):
+                # The topology keeps the ANN layer, so statistics see the ANN's
+                # operation; the simulator runs the stage's step instead.
+                layer = copy_layer(node.layer)
+                output = call_node(layer, node, [output] if output is not None else inputs)
+                layer.set_weights(node.layer.get_weights())
             elif isinstance(stage, Dropped):
                 output = output if output is not None else inputs[0]
         return output
@@ -128,6 +141,10 @@ class SpikingNetwork:
     @property
     def neuron_layers(self) -> list[str]:
         return list(self.thresholds)
+
+    def with_neuron_model(self, neuron_model: NeuronModel) -> SpikingNetwork:
+        """Return this network with another neuron model at its default parameters, keeping the thresholds."""
+        return dataclasses.replace(self, neuron_model=neuron_model, neuron_parameters=neuron_model.parameters)
 
     def parameters_for(self, layer: str) -> Any:
         """Return the neuron parameters of ``layer``, with its threshold filled in."""
@@ -186,6 +203,8 @@ def convert(
     neuron: str = "if",
     neuron_parameters: dict[str, Any] | None = None,
     plugins: Plugins | None = None,
+    calibration_images: np.ndarray | None = None,
+    calibration_timesteps: int = 128,
 ) -> SpikingNetwork:
     """Convert a fused model into a spiking network.
 
@@ -196,10 +215,15 @@ def convert(
         neuron: a neuron model name.
         neuron_parameters: overrides of the neuron model's default parameters
             (``v_threshold`` comes from normalization and cannot be set here).
+        calibration_images: float32 ``[N, ...]`` training images, needed only by
+            methods that run the spiking network (``needs_simulation``, such as
+            threshold balancing); statistics-only methods ignore them.
+        calibration_timesteps: time steps those methods simulate.
 
     Raises:
         UnsupportedLayerError: the model has layers without a spiking counterpart.
         UnknownNameError: ``normalization`` or ``neuron`` is not registered.
+        SnnError: the method needs calibration images and none were given.
     """
     plugins = plugins or get_plugins()
     neuron_model = plugins.neuron_models.get(neuron)
@@ -223,7 +247,17 @@ def convert(
             f"the activation statistics lack neuron layer(s) {', '.join(missing)}; collect statistics "
             "from the same fused model that is being converted"
         )
-    scales = normalizer.scales(ActivationStatistics({name: stats[name] for name in names}, stats.provenance))
+    context = None
+    if normalizer.method.needs_simulation and calibration_images is not None:
+        context = NormalizationContext(
+            topology=topology,
+            neuron_layers=names,
+            neuron_model=neuron_model,
+            neuron_parameters=parameters,
+            images=np.asarray(calibration_images, np.float32),
+            timesteps=calibration_timesteps,
+        )
+    scales = normalizer.scales(ActivationStatistics({name: stats[name] for name in names}, stats.provenance), context)
     thresholds = {name: scales[name] for name in names}
 
     return SpikingNetwork(

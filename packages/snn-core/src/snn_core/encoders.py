@@ -1,4 +1,31 @@
-"""Input encoders: how an image becomes the input of each time step."""
+r"""Input encoders: how an image becomes the input of each time step.
+
+Encoders work on the image in the dataset's raw pixel units (0..255 for 8-bit
+images, see :class:`~snn_core.datasets.DatasetSpec`), before the model's own
+preprocessing layers. The spiking network applies those layers (``Rescaling``,
+``Normalization``, all affine) to every step's input, so it sees the ANN's scale
+in the mean.
+
+``analog``
+    The image itself at every step, a constant input current (Rueckauer et al.,
+    "Conversion of continuous-valued deep networks to efficient event-driven
+    networks", Frontiers in Neuroscience 2017).
+``poisson``
+    Each pixel spikes at step :math:`t` with probability :math:`p = x / 255`,
+    clipped to [0, 1]. A spike has the amplitude 255, so its expected value is the
+    pixel :math:`x`. The random numbers come from a stateless generator keyed by
+    ``(seed, t)``, so the same seed gives the same spike trains in every run (and
+    every batch of the same size sees the same random numbers). The simulator
+    compiled with XLA (``jit_compile=True``) drew other numbers than without it in
+    a check on CPU, so runs reproduce only with the same compilation setting.
+``rate``
+    A regular spike train with the same rate: the pixel spikes at step :math:`t`
+    when :math:`\lfloor (t + 1) p \rfloor > \lfloor t p \rfloor`, so after
+    :math:`T` steps it has sent exactly :math:`\lfloor T p \rfloor` spikes.
+
+Pixels outside [0, 255] are clipped by the two rate encoders; a dataset whose raw
+range is not 0..255 needs its own encoder.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import tensorflow as tf
+
+PIXEL_MAX = 255.0
+"""Raw value that maps to a rate of one spike per step (the 8-bit pixel maximum)."""
 
 
 @dataclass(frozen=True)
@@ -21,16 +51,46 @@ class InputEncoder:
             simulator then computes the layers that see only the input once, not
             once per step.
         summary: one line for ``snn plugins`` and help texts.
+        spikes: whether ``encode`` returns spikes (each value 0 or one amplitude).
+            The layers that receive spikes are charged accumulate operations per
+            spike; layers that receive a non-spiking input are charged
+            multiply-accumulates every step (see :mod:`snn_core.metrics`).
     """
 
     name: str
     encode: Callable[[tf.Tensor, tf.Tensor, int], tf.Tensor]
     constant: bool = False
     summary: str = ""
+    spikes: bool = False
+
+
+def spike_probability(inputs: tf.Tensor) -> tf.Tensor:
+    """Return the per-step spike probability of raw pixels: ``inputs / 255`` clipped to [0, 1]."""
+    return tf.clip_by_value(inputs / PIXEL_MAX, 0.0, 1.0)
 
 
 def _analog(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
     return inputs
+
+
+def _poisson(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
+    probability = spike_probability(inputs)
+
+    # Keying the stateless generator by (seed, step) makes every step's draw
+    # reproducible and independent of how many steps ran before.
+    key = tf.stack([tf.cast(seed, tf.int32), tf.cast(step, tf.int32)])
+    uniform = tf.random.stateless_uniform(tf.shape(inputs), seed=key, dtype=inputs.dtype)
+
+    spikes = tf.cast(uniform < probability, inputs.dtype)
+    return spikes * PIXEL_MAX
+
+
+def _regular(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
+    probability = spike_probability(inputs)
+    t = tf.cast(step, inputs.dtype)
+
+    spikes = tf.floor((t + 1.0) * probability) - tf.floor(t * probability)
+    return spikes * PIXEL_MAX
 
 
 ANALOG = InputEncoder(
@@ -39,3 +99,19 @@ ANALOG = InputEncoder(
     constant=True,
     summary="the image itself as a constant input current (Rueckauer et al. 2017)",
 )
+
+POISSON = InputEncoder(
+    name="poisson",
+    encode=_poisson,
+    summary="Poisson spike trains, rate pixel/255, reproducible from --seed",
+    spikes=True,
+)
+
+REGULAR = InputEncoder(
+    name="rate",
+    encode=_regular,
+    summary="regular spike trains, rate pixel/255, floor(T * rate) spikes after T steps",
+    spikes=True,
+)
+
+BUILTIN_INPUT_ENCODERS = (ANALOG, POISSON, REGULAR)

@@ -49,26 +49,22 @@ def as_functional(model: keras.Model) -> keras.Model:
 def layer_graph(model: keras.Model) -> list[LayerNode]:
     """List the layers of a single-input, single-output functional model in topological order.
 
+    Nested models (a ``keras.applications`` base inside a wrapper, a ``Sequential``
+    inside a functional model) are flattened. Their layers appear in place of the
+    nested model without its input layer, and layers that read the nested model's
+    output read its last layer instead.
+
     Raises:
-        SnnError: the model has several inputs or outputs, reuses a layer, or nests
-            another model.
+        SnnError: the model or a nested model has several inputs or outputs, a
+            layer is called more than once, or a nested layer's name is also used
+            outside the nested model.
     """
     model = as_functional(model)
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise SnnError(
-            f"model {model.name!r} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
-            "conversion supports models with exactly one of each"
-        )
+    _check_single_input_output(model)
 
-    nodes = []
+    nodes: list[LayerNode] = []
+    aliases: dict[str, str] = {}  # nested model name -> name of the layer computing its output
     for layer in model.operations:
-        if isinstance(layer, keras.Model):
-            # NOTE: nested models (for example a keras.applications base inside a
-            # wrapper) are not flattened yet.
-            raise SnnError(
-                f"layer {layer.name!r} is a nested model of type {type(layer).__name__}; "
-                "rebuild the model so that all layers are at the top level"
-            )
         own_nodes = [node for node in layer._inbound_nodes if _belongs_to(node, model)]
         if len(own_nodes) != 1:
             raise SnnError(
@@ -76,10 +72,48 @@ def layer_graph(model: keras.Model) -> list[LayerNode]:
                 f"{model.name!r}; conversion needs every layer to be called exactly once"
             )
         node = own_nodes[0]
-        inputs = tuple(tensor._keras_history.operation.name for tensor in node.input_tensors)
+        inputs = tuple(aliases.get(name, name) for name in _input_names(node))
+        if isinstance(layer, keras.Model):
+            nodes.extend(_flattened(layer, inputs))
+            aliases[layer.name] = output_layer_name(layer)
+            continue
         first_argument = node.arguments.args[0] if node.arguments.args else None
         nodes.append(LayerNode(layer, inputs, isinstance(first_argument, (list, tuple))))
+
+    names = [node.name for node in nodes]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise SnnError(
+            f"model {model.name!r} uses the layer name(s) {', '.join(duplicates)} both inside a nested model and "
+            "outside it; rename the layers so that every name is unique after flattening"
+        )
     return nodes
+
+
+def _check_single_input_output(model: keras.Model) -> None:
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise SnnError(
+            f"model {model.name!r} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+            "conversion supports models with exactly one of each"
+        )
+
+
+def _input_names(node) -> tuple[str, ...]:
+    return tuple(tensor._keras_history.operation.name for tensor in node.input_tensors)
+
+
+def _flattened(nested: keras.Model, outer_inputs: tuple[str, ...]) -> list[LayerNode]:
+    """Return the nodes of ``nested`` with its input layer replaced by the outer model's tensor."""
+    if len(outer_inputs) != 1:
+        raise SnnError(f"nested model {nested.name!r} is called on {len(outer_inputs)} tensors; expected one")
+    inner_input = input_layer_name(nested)
+    flattened = []
+    for node in layer_graph(nested):
+        if node.name == inner_input:
+            continue
+        inputs = tuple(outer_inputs[0] if name == inner_input else name for name in node.inputs)
+        flattened.append(LayerNode(node.layer, inputs, node.list_input))
+    return flattened
 
 
 def _belongs_to(node, model: keras.Model) -> bool:
@@ -106,8 +140,11 @@ def input_layer_name(model: keras.Model) -> str:
 
 
 def output_layer_name(model: keras.Model) -> str:
-    """Return the name of the layer that computes the model's output."""
-    return as_functional(model).outputs[0]._keras_history.operation.name
+    """Return the name of the layer that computes the model's output (inside a nested model if one does)."""
+    operation = as_functional(model).outputs[0]._keras_history.operation
+    if isinstance(operation, keras.Model):
+        return output_layer_name(operation)
+    return operation.name
 
 
 def rebuild(

@@ -95,7 +95,9 @@ def snn_normalizers() -> list[NormalizationMethod]:
         (a scalar, or one value per channel); the converter uses the scale as the
         layer's firing threshold and spike amplitude. A method whose name ends in a
         number slot (``accepts_argument``) is also found under its name followed by a
-        number, for example ``p`` as ``p99.99``.
+        number, for example ``p`` as ``p99.99``. A method with ``needs_simulation``
+        also receives a :class:`~snn_core.normalization.NormalizationContext` (the
+        spiking topology, the neuron model and training images) to run the network.
 
     Since: 0.1.0
     """
@@ -147,8 +149,8 @@ def snn_input_encoders() -> list[InputEncoder]:
 
     Returns:
         :class:`~snn_core.encoders.InputEncoder` objects, which turn a batch of
-        preprocessed inputs into the input of each time step (a constant current, or
-        spikes).
+        images in raw pixel units (before the model's preprocessing layers) into
+        the input of each time step (a constant current, or spikes).
 
     Since: 0.1.0
     """

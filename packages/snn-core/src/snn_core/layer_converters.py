@@ -7,6 +7,10 @@ A :class:`LayerConverter` translates one layer instance into *stages*:
   inference-mode batch norm) commutes with averaging over time, so applied to spike
   trains it computes the ANN's value in the mean;
 - a :class:`Neuron`, a rectifying activation replaced by spiking neurons;
+- :class:`Stateful`, a layer whose spiking counterpart keeps state across time
+  steps (the max pooling of :mod:`snn_core.max_pooling`). The spiking topology
+  keeps the original Keras layer, so activation statistics see the ANN's
+  operation, and the simulator calls the stage's pure functions instead;
 - :class:`Dropped`, an operation that has no effect on the prediction (a softmax on
   the output, dropout at inference);
 - :class:`Unsupported`, an operation that rate coding cannot represent, with why.
@@ -16,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import keras
+import tensorflow as tf
 
 from snn_core.graph import copy_layer
 
@@ -41,6 +47,27 @@ class Neuron:
 
 
 @dataclass(frozen=True)
+class Stateful:
+    """Simulate the layer with state carried from one time step to the next.
+
+    Both functions must be pure and built from TensorFlow operations, because the
+    simulator traces them into its time loop.
+
+    Attributes:
+        initial_state: ``initial_state(input_shapes)`` returns the state (a tensor
+            or a nest of tensors) for inputs of the given shapes (int32 shape
+            tensors, batch axis first).
+        step: ``step(inputs, state) -> (output, new_state)``: ``inputs`` is the list
+            of this step's input tensors, ``output`` the layer's output at this step.
+        summary: one line on what the spiking version does.
+    """
+
+    initial_state: Callable[[list[tf.Tensor]], Any]
+    step: Callable[[list[tf.Tensor], Any], tuple[tf.Tensor, Any]]
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Dropped:
     """Leave the operation out of the spiking network."""
 
@@ -54,7 +81,7 @@ class Unsupported:
     reason: str
 
 
-Stage = Affine | Neuron | Dropped | Unsupported
+Stage = Affine | Neuron | Stateful | Dropped | Unsupported
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,12 @@ def _softmax(layer: keras.layers.Layer, is_output: bool) -> list[Stage]:
     return _activation_stages("softmax", layer, is_output)
 
 
+def _max_pooling(layer: keras.layers.MaxPooling2D, is_output: bool) -> list[Stage]:
+    from snn_core.max_pooling import rate_gated_max_pooling
+
+    return [rate_gated_max_pooling(layer)]
+
+
 _AFFINE_WITH_ACTIVATION = ("Conv2D", "DepthwiseConv2D", "Dense", "Conv1D", "SeparableConv2D")
 _AFFINE = (
     "AveragePooling2D",
@@ -154,5 +187,6 @@ def builtin_layer_converters() -> list[LayerConverter]:
         LayerConverter("ReLU", _relu, "integrate-and-fire neurons"),
         LayerConverter("Activation", _activation, "relu and relu6 become neurons; softmax on the output is left out"),
         LayerConverter("Softmax", _softmax, "left out on the output"),
+        LayerConverter("MaxPooling2D", _max_pooling, "rate-gated max pooling: passes the spikes of the most active input"),
     ]
     return converters

@@ -11,6 +11,9 @@ import keras
 
 from snn_core.errors import SnnError
 
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine")
+
 
 @dataclass(frozen=True)
 class TrainingRecipe:
@@ -23,12 +26,23 @@ class TrainingRecipe:
         learning_rate: peak learning rate.
         momentum: SGD momentum (ignored by Adam and AdamW).
         nesterov: use Nesterov momentum with SGD.
-        weight_decay: L2 penalty for SGD, decoupled decay for AdamW.
+        weight_decay: the optimizer's decoupled weight decay: every step
+            subtracts ``learning rate * weight_decay * w`` from each weight ``w``.
+            For SGD without momentum this equals adding
+            ``weight_decay / 2 * ||w||^2`` to the loss.
         schedule: ``"constant"``, ``"step"`` (divide by 10 at 50% and 75% of the
-            epochs) or ``"cosine"``.
-        warmup_epochs: epochs of linear warm-up from zero to ``learning_rate``.
+            epochs) or ``"cosine"`` (cosine decay to zero at the last step).
+        warmup_epochs: epochs of linear warm-up from zero to ``learning_rate``,
+            at the start of the schedule.
         random_crop: pad by 4 pixels and crop back at a random offset.
         random_flip: flip left-right with probability 0.5.
+        cutmix: Beta-distribution parameter of CutMix (Yun et al., "CutMix:
+            regularization strategy to train strong classifiers with localizable
+            features", ICCV 2019); 0 turns it off.
+        mixup: Beta-distribution parameter of mixup (Zhang et al., "mixup: beyond
+            empirical risk minimization", ICLR 2018); 0 turns it off.
+        steps_per_epoch: optimizer steps per epoch; ``None`` for one pass over the
+            training split. A smaller number makes epochs (and checkpoints) shorter.
         seed: seed for weight initialization, shuffling and augmentation.
     """
 
@@ -43,7 +57,27 @@ class TrainingRecipe:
     warmup_epochs: int = 0
     random_crop: bool = False
     random_flip: bool = False
+    cutmix: float = 0.0
+    mixup: float = 0.0
+    steps_per_epoch: int | None = None
     seed: int = 0
+
+    def __post_init__(self):
+        checks = [
+            (self.epochs >= 0, "epochs", "at least 0"),
+            (self.batch_size >= 1, "batch_size", "at least 1"),
+            (self.optimizer in OPTIMIZERS, "optimizer", f"one of {', '.join(OPTIMIZERS)}"),
+            (self.learning_rate > 0, "learning_rate", "positive"),
+            (self.weight_decay >= 0, "weight_decay", "at least 0"),
+            (self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}"),
+            (0 <= self.warmup_epochs <= max(self.epochs, 0), "warmup_epochs", "between 0 and epochs"),
+            (self.cutmix >= 0, "cutmix", "at least 0"),
+            (self.mixup >= 0, "mixup", "at least 0"),
+            (self.steps_per_epoch is None or self.steps_per_epoch >= 1, "steps_per_epoch", "at least 1 or None"),
+        ]
+        for valid, name, expected in checks:
+            if not valid:
+                raise SnnError(f"invalid training option {name}={getattr(self, name)!r}; expected {expected}")
 
     def replace(self, **changes: Any) -> TrainingRecipe:
         """Return a copy with ``changes`` applied; unknown fields raise :class:`SnnError`."""
@@ -55,6 +89,42 @@ class TrainingRecipe:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingRecipe:
+        """Return the recipe written by :meth:`to_dict`; unknown keys raise :class:`SnnError`."""
+        return cls().replace(**values)
+
+    def run_name(self) -> str:
+        """Return a directory name that states the training conditions.
+
+        For example ``ep-300_bat-100_opt-SGD_lr-STEP-1E-01_lmb-1E-04``, followed by
+        the warm-up, augmentation, steps-per-epoch and seed where they differ from
+        off or 0: ``_wu-5_crop_flip_cutmix-1E+00_mixup-2E-01_spe-50_seed-1``.
+        """
+        optimizer = self.optimizer.upper() + ("-NESTEROV" if self.optimizer == "sgd" and self.nesterov else "")
+        parts = [
+            f"ep-{self.epochs}",
+            f"bat-{self.batch_size}",
+            f"opt-{optimizer}",
+            f"lr-{self.schedule.upper()}-{self.learning_rate:.0E}",
+            f"lmb-{self.weight_decay:.0E}",
+        ]
+        if self.warmup_epochs:
+            parts.append(f"wu-{self.warmup_epochs}")
+        if self.random_crop:
+            parts.append("crop")
+        if self.random_flip:
+            parts.append("flip")
+        if self.cutmix:
+            parts.append(f"cutmix-{self.cutmix:.0E}")
+        if self.mixup:
+            parts.append(f"mixup-{self.mixup:.0E}")
+        if self.steps_per_epoch:
+            parts.append(f"spe-{self.steps_per_epoch}")
+        if self.seed:
+            parts.append(f"seed-{self.seed}")
+        return "_".join(parts)
 
 
 @dataclass(frozen=True)

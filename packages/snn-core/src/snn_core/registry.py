@@ -74,7 +74,7 @@ class Registry(Generic[T]):
 
     def _unknown_message(self, name: str) -> str:
         valid = sorted(self._entries)
-        what = f"{self.option} value" if self.option else self.kind[:-1] if self.kind.endswith("s") else self.kind
+        what = f"{self.option} value" if self.option else f"name among the {self.kind}"
         message = f"unknown {what} {name!r}"
         close = difflib.get_close_matches(name, valid, n=1)
         if close:

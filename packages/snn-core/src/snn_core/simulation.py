@@ -10,14 +10,22 @@ prediction after step ``t`` is the arg-max of that sum.
 The whole loop over time runs inside one ``tf.function`` as a ``tf.while_loop``, so
 Python runs once per batch, not once per step. With a constant encoder (analog
 input) the layers that see only the input are computed once before the loop. Only
-the neuron states, the output sum and the metric accumulators persist across
-steps, so memory does not grow with T.
+the neuron states, the state of stateful layers (spiking max pooling), the output
+sum and the metric accumulators persist across steps, so memory does not grow
+with T.
+
+Decoders read the prediction from the output layer: ``potential`` (the default)
+takes the arg-max of the summed output, ``spikes`` makes the output layer a layer
+of neurons of the network's model with threshold ``output_threshold`` and takes the
+arg-max of their spike counts (ties go to the lowest class index). Synaptic
+operations are counted in the loop as :mod:`snn_core.metrics` describes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -25,7 +33,12 @@ import tensorflow as tf
 from snn_core.conversion import SpikingNetwork
 from snn_core.errors import SnnError
 from snn_core.graph import call_node, input_layer_name, layer_graph, output_layer_name
+from snn_core.layer_converters import Stateful
+from snn_core.metrics import fan_out_map, is_weighted
 from snn_core.plugins import Plugins, get_plugins
+
+DECODERS = ("potential", "spikes")
+"""Valid ``decoder`` values of :class:`Simulator`."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,13 @@ class SimulationResult:
             ``t`` steps, as a fraction.
         spike_counts: per neuron layer, spikes summed over all images and steps.
         neurons: per neuron layer, neurons per image.
+        synaptic_operations: per weighted layer that receives spikes, accumulates
+            summed over all images and steps.
+        multiply_accumulates: per weighted layer that receives a non-spiking input,
+            MACs summed over all images and steps.
+        ann_multiply_accumulates: per weighted layer, the ANN's MACs per image.
+        synaptic_operations_per_step: float64 ``[T]``; entry ``t - 1`` is the
+            number of accumulates of all layers and images at step ``t``.
     """
 
     timesteps: int
@@ -46,6 +66,10 @@ class SimulationResult:
     accuracy_per_step: np.ndarray
     spike_counts: dict[str, float]
     neurons: dict[str, int]
+    synaptic_operations: dict[str, float] = field(default_factory=dict)
+    multiply_accumulates: dict[str, float] = field(default_factory=dict)
+    ann_multiply_accumulates: dict[str, int] = field(default_factory=dict)
+    synaptic_operations_per_step: np.ndarray | None = None
 
     def firing_rates(self) -> dict[str, float]:
         """Return the mean spikes per neuron per time step of every neuron layer."""
@@ -59,6 +83,14 @@ class SimulationResult:
         reached = np.flatnonzero(self.accuracy_per_step >= reference_accuracy - tolerance - 1e-12)
         return int(reached[0]) + 1 if reached.size else None
 
+    def operations_per_image(self) -> dict[str, float]:
+        """Return SNN accumulates, SNN MACs and ANN MACs per image, over all T steps."""
+        return {
+            "synaptic_operations": sum(self.synaptic_operations.values()) / self.samples,
+            "multiply_accumulates": sum(self.multiply_accumulates.values()) / self.samples,
+            "ann_multiply_accumulates": float(sum(self.ann_multiply_accumulates.values())),
+        }
+
 
 class Simulator:
     """A compiled simulation of one network with one encoder.
@@ -67,7 +99,17 @@ class Simulator:
         network: the converted network.
         encoder: input encoder name.
         seed: seed for stochastic encoders.
-        jit_compile: compile the step loop with XLA.
+        jit_compile: compile the whole step loop with XLA. Off by default: XLA's
+            CPU convolutions are slower than oneDNN's.
+        fuse_neurons: compile each neuron layer's update (step, spike times
+            threshold) with XLA into one fused kernel, while convolutions and
+            matrix products stay on TensorFlow's own kernels. On by default; turn
+            it off for a neuron model whose ``step`` uses operations that XLA
+            cannot compile.
+        decoder: ``"potential"`` or ``"spikes"`` (see the module docstring).
+        output_threshold: threshold of the output neurons of the ``spikes``
+            decoder, in the units of the ANN's logits; see
+            :func:`output_threshold_from_data`.
     """
 
     def __init__(
@@ -76,11 +118,28 @@ class Simulator:
         encoder: str = "analog",
         seed: int = 0,
         jit_compile: bool = False,
+        fuse_neurons: bool = True,
         plugins: Plugins | None = None,
+        decoder: str = "potential",
+        output_threshold: float | None = None,
     ):
+        plugins = plugins or get_plugins()
         self.network = network
-        self.encoder = (plugins or get_plugins()).input_encoders.get(encoder)
+        self.encoder = plugins.input_encoders.get(encoder)
         self.seed = seed
+        if decoder not in DECODERS:
+            raise SnnError(f"unknown --decoder value {decoder!r}; valid decoders: {', '.join(DECODERS)}")
+        if decoder == "spikes" and (output_threshold is None or not output_threshold > 0):
+            raise SnnError(
+                f"the spikes decoder needs a positive output threshold, got {output_threshold}; "
+                "estimate one with output_threshold_from_data"
+            )
+        self.decoder = decoder
+        self._output_parameters = (
+            dataclasses.replace(network.neuron_parameters, v_threshold=np.float32(output_threshold))
+            if decoder == "spikes"
+            else None
+        )
 
         topology = network.topology
         self._nodes = [node for node in layer_graph(topology) if node.name != input_layer_name(topology)]
@@ -90,9 +149,22 @@ class Simulator:
         if self._output in self._neurons:
             raise SnnError(f"the output layer {self._output!r} is a neuron layer; the last layer must be affine (logits)")
 
+        self._stateful = self._stateful_stages(plugins)
         self._constant = self._constant_nodes() if self.encoder.constant else set()
         self._parameters = {name: network.parameters_for(name) for name in self._neurons}
+        self._neuron_updates = {name: self._neuron_update(name, fuse_neurons) for name in self._neurons}
         self._shapes = {node.name: tuple(node.layer.output.shape[1:]) for node in self._nodes}
+        self._shapes[self._input] = tuple(topology.inputs[0].shape[1:])
+        self._node_inputs = {node.name: node.inputs for node in self._nodes}
+
+        # Weighted layers that see only a non-spiking input do MACs; the others
+        # receive spikes and are charged accumulates per nonzero input.
+        weighted = [node for node in self._nodes if is_weighted(node.layer)]
+        self._fan_out = {node.name: fan_out_map(node.layer, tuple(node.layer.input.shape[1:])) for node in weighted}
+        self.ann_macs = {name: int(round(float(fan_out.sum()))) for name, fan_out in self._fan_out.items()}
+        input_only = self._input_only_nodes()
+        self._mac_layers = [node.name for node in weighted if node.name in input_only and not self.encoder.spikes]
+        self._synapse_layers = [node.name for node in weighted if node.name not in self._mac_layers]
 
         input_shape = topology.inputs[0].shape[1:]
         self._run = tf.function(
@@ -105,12 +177,43 @@ class Simulator:
             jit_compile=jit_compile,
         )
 
+    def _neuron_update(self, name: str, fuse: bool) -> Callable:
+        model = self.network.neuron_model
+        parameters = self._parameters[name]
+
+        def update(current, state):
+            spikes, state = model.step(current, state, parameters)
+            return spikes * parameters.v_threshold, state
+
+        # Unfused, the update is about six passes over the layer's memory (add,
+        # compare, cast, two multiplies, subtract); XLA makes it one.
+        return tf.function(update, jit_compile=True) if fuse else update
+
     def _constant_nodes(self) -> set[str]:
         constant = {self._input}
         for node in self._nodes:
-            if node.name not in self._neurons and all(name in constant for name in node.inputs):
+            if node.name not in self._neurons and node.name not in self._stateful and all(name in constant for name in node.inputs):
                 constant.add(node.name)
         return constant
+
+    def _input_only_nodes(self) -> set[str]:
+        reached = {self._input}
+        for node in self._nodes:
+            if node.name not in self._neurons and all(name in reached for name in node.inputs):
+                reached.add(node.name)
+        return reached
+
+    def _stateful_stages(self, plugins: Plugins) -> dict[str, Stateful]:
+        converters = plugins.layer_converters
+        stages = {}
+        for node in self._nodes:
+            type_name = type(node.layer).__name__
+            if node.name in self._neurons or type_name not in converters:
+                continue
+            for stage in converters.get(type_name).convert(node.layer, node.name == self._output):
+                if isinstance(stage, Stateful):
+                    stages[node.name] = stage
+        return stages
 
     def _run_batch(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor):
         batch = tf.shape(images)[0]
@@ -123,43 +226,70 @@ class Simulator:
                 if node.name in self._constant:
                     constant_values[node.name] = call_node(node.layer, node, [constant_values[n] for n in node.inputs])
 
-        states = {
-            name: model.initial_state(tf.concat([[batch], self._shapes[name]], axis=0), self._parameters[name])
-            for name in sorted(self._neurons)
+        def batch_shape(name):
+            return tf.concat([[batch], self._shapes[name]], axis=0)
+
+        states = {name: model.initial_state(batch_shape(name), self._parameters[name]) for name in sorted(self._neurons)}
+        layer_states = {
+            name: stage.initial_state([batch_shape(n) for n in self._node_inputs[name]])
+            for name, stage in sorted(self._stateful.items())
         }
         spike_counts = {name: tf.constant(0.0, tf.float32) for name in sorted(self._neurons)}
-        potential = tf.zeros(tf.concat([[batch], self._shapes[self._output]], axis=0), tf.float32)
+        synops = {name: tf.constant(0.0, tf.float32) for name in self._synapse_layers}
+        synops_per_step = tf.TensorArray(tf.float32, size=timesteps)
+        # The readout sums the output layer's values (potential decoder), or counts
+        # the spikes of output neurons (spikes decoder), whose state it also carries.
+        readout = {"sum": tf.zeros(batch_shape(self._output), tf.float32)}
+        if self.decoder == "spikes":
+            readout["state"] = model.initial_state(batch_shape(self._output), self._output_parameters)
         correct = tf.TensorArray(tf.int32, size=timesteps)
 
-        def step(t, states, potential, correct, spike_counts):
+        def step(t, states, layer_states, readout, correct, spike_counts, synops, synops_per_step):
             values = dict(constant_values)
             if not self.encoder.constant:
                 values[self._input] = self.encoder.encode(images, t, self.seed)
 
-            new_states, new_counts = {}, {}
+            new_states, new_layer_states, new_counts, new_synops = {}, {}, {}, {}
             for node in self._nodes:
                 if node.name in self._constant:
                     continue
                 inputs = [values[name] for name in node.inputs]
+                if node.name in synops:
+                    events = tf.cast(tf.not_equal(inputs[0], 0.0), tf.float32)
+                    # A matrix-vector product with the flattened fan-out map reads the
+                    # events once, where a broadcast multiply and sum take two passes.
+                    per_image = tf.linalg.matvec(tf.reshape(events, [batch, -1]), self._fan_out[node.name].reshape(-1))
+                    new_synops[node.name] = tf.reduce_sum(per_image)
                 if node.name in self._neurons:
                     parameters = self._parameters[node.name]
-                    spikes, new_states[node.name] = model.step(inputs[0], states[node.name], parameters)
-                    new_counts[node.name] = spike_counts[node.name] + tf.reduce_sum(tf.abs(spikes))
-                    values[node.name] = spikes * parameters.v_threshold
+                    values[node.name], new_states[node.name] = self._neuron_updates[node.name](inputs[0], states[node.name])
+                    new_counts[node.name] = spike_counts[node.name] + _spike_count(
+                        values[node.name], parameters.v_threshold, model.signed
+                    )
+                elif node.name in self._stateful:
+                    stage = self._stateful[node.name]
+                    values[node.name], new_layer_states[node.name] = stage.step(inputs, layer_states[node.name])
                 else:
                     values[node.name] = call_node(node.layer, node, inputs)
 
-            potential = potential + values[self._output]
-            predictions = tf.argmax(potential, axis=-1, output_type=tf.int32)
+            new_readout = {}
+            if self.decoder == "spikes":
+                output_spikes, new_readout["state"] = model.step(values[self._output], readout["state"], self._output_parameters)
+                new_readout["sum"] = readout["sum"] + output_spikes
+            else:
+                new_readout["sum"] = readout["sum"] + values[self._output]
+            predictions = tf.argmax(new_readout["sum"], axis=-1, output_type=tf.int32)
             correct = correct.write(t, tf.reduce_sum(tf.cast(predictions == labels, tf.int32)))
-            return t + 1, new_states, potential, correct, new_counts
 
-        _, _, _, correct, spike_counts = tf.while_loop(
-            lambda t, *_: t < timesteps,
-            step,
-            (tf.constant(0), states, potential, correct, spike_counts),
+            synops_per_step = synops_per_step.write(t, tf.add_n([tf.constant(0.0), *new_synops.values()]))
+            new_synops = {name: synops[name] + new_synops[name] for name in synops}
+            return t + 1, new_states, new_layer_states, new_readout, correct, new_counts, new_synops, synops_per_step
+
+        loop_variables = (tf.constant(0), states, layer_states, readout, correct, spike_counts, synops, synops_per_step)
+        _, _, _, _, correct, spike_counts, synops, synops_per_step = tf.while_loop(
+            lambda t, *_: t < timesteps, step, loop_variables
         )
-        return correct.stack(), spike_counts
+        return correct.stack(), spike_counts, synops, synops_per_step.stack()
 
     def run(
         self,
@@ -173,14 +303,19 @@ class Simulator:
 
         correct = np.zeros(timesteps, np.int64)
         counts = {name: 0.0 for name in self._neurons}
+        synops = {name: 0.0 for name in self._synapse_layers}
+        synops_per_step = np.zeros(timesteps, np.float64)
         samples = 0
         for images, labels in dataset:
-            batch_correct, batch_counts = self._run(
+            batch_correct, batch_counts, batch_synops, batch_synops_per_step = self._run(
                 tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32)
             )
             correct += batch_correct.numpy()
             for name, value in batch_counts.items():
                 counts[name] += float(value)
+            for name, value in batch_synops.items():
+                synops[name] += float(value)
+            synops_per_step += batch_synops_per_step.numpy()
             samples += int(images.shape[0])
             if progress is not None:
                 progress(samples)
@@ -194,7 +329,32 @@ class Simulator:
             accuracy_per_step=correct / samples,
             spike_counts={name: counts[name] for name in self.network.neuron_layers},
             neurons=neurons,
+            synaptic_operations=synops,
+            multiply_accumulates={name: float(self.ann_macs[name]) * samples * timesteps for name in self._mac_layers},
+            ann_multiply_accumulates=dict(self.ann_macs),
+            synaptic_operations_per_step=synops_per_step,
         )
+
+
+def _spike_count(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
+    """Return the number of spikes in ``outputs`` (spikes times ``threshold``), as float32.
+
+    Counting here, outside the fused neuron update, keeps that update a pure
+    elementwise kernel: XLA runs a reduction in the same kernel on one thread,
+    which on a 2-core CPU made the update about twice as slow. Every element is
+    0 or +-threshold, so the sum over threshold is an integer up to float32
+    rounding, which ``round`` removes.
+    """
+    magnitudes = tf.abs(outputs) if signed else outputs
+    inverse = 1.0 / np.abs(np.asarray(threshold, np.float32))
+    if inverse.ndim == 0:
+        return tf.round(tf.reduce_sum(magnitudes) * inverse)
+
+    # A per-channel sum over the other axes is a column reduction, about half as
+    # fast as a full sum on TensorFlow's CPU kernels; a matrix-vector product with
+    # the inverse thresholds reads the tensor once at full speed.
+    channels = inverse.shape[-1]
+    return tf.round(tf.reduce_sum(tf.linalg.matvec(tf.reshape(magnitudes, [-1, channels]), inverse)))
 
 
 def simulate(
@@ -205,6 +365,26 @@ def simulate(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
     plugins: Plugins | None = None,
+    decoder: str = "potential",
+    output_threshold: float | None = None,
 ) -> SimulationResult:
     """Simulate ``network`` on a batched dataset for ``timesteps`` steps; see :class:`Simulator`."""
-    return Simulator(network, encoder=encoder, seed=seed, plugins=plugins).run(dataset, timesteps, progress)
+    simulator = Simulator(
+        network, encoder=encoder, seed=seed, plugins=plugins, decoder=decoder, output_threshold=output_threshold
+    )
+    return simulator.run(dataset, timesteps, progress)
+
+
+def output_threshold_from_data(network: SpikingNetwork, dataset: tf.data.Dataset) -> float:
+    """Return the largest ANN output of ``network`` on a batched dataset, for the ``spikes`` decoder.
+
+    This is max normalization (Diehl et al., IJCNN 2015) applied to the output
+    layer: with it, the most active output neuron fires at most once per step.
+    Pass the training split, not the data the simulation will be scored on.
+    """
+    largest = -np.inf
+    for images, _labels in dataset:
+        largest = max(largest, float(tf.reduce_max(network.topology(tf.cast(images, tf.float32), training=False))))
+    if not largest > 0:
+        raise SnnError(f"the network's outputs are never positive on this dataset (max {largest}); the spikes decoder needs positive logits")
+    return largest

@@ -9,6 +9,7 @@ converts without approximation beyond rate coding.
 from __future__ import annotations
 
 import keras
+
 from snn_core import ModelSpec, TrainingRecipe
 
 

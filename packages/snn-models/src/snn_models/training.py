@@ -1,37 +1,56 @@
-"""Training a model under a recorded recipe."""
+"""Training a model under a recorded recipe, with a checkpoint every epoch.
+
+:func:`train` writes into one run directory:
+
+- ``training.json``: the model, dataset and full recipe, written before the first
+  step and again at the end with the loss and accuracy of every epoch;
+- ``checkpoint/``: the weights, optimizer state and epoch of the last finished
+  epoch (``keras.callbacks.BackupAndRestore``), kept after training so a later
+  call with ``resume=True`` continues from it;
+- ``model.keras``: the trained model.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import keras
 import tensorflow as tf
-from snn_core import DatasetSpec, ModelSpec, SnnError, TrainingRecipe, provenance, save_model, write_json
+
+from snn_core import (
+    DatasetSpec,
+    ModelSpec,
+    SnnError,
+    TrainingRecipe,
+    provenance,
+    read_json,
+    save_model,
+    write_json,
+)
+from snn_models.augmentation import augment, uses_soft_labels
+from snn_models.schedules import learning_rate_schedule
+
+CHECKPOINT_DIR = "checkpoint"
+SHUFFLE_BUFFER = 10_000
 
 
 def make_optimizer(recipe: TrainingRecipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """Return the optimizer and learning-rate schedule that ``recipe`` names."""
-    total_steps = max(1, recipe.epochs * steps_per_epoch)
-    if recipe.schedule == "constant":
-        learning_rate: Any = recipe.learning_rate
-    elif recipe.schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, total_steps)
-    elif recipe.schedule == "step":
-        boundaries = [int(total_steps * 0.5), int(total_steps * 0.75)]
-        values = [recipe.learning_rate, recipe.learning_rate / 10, recipe.learning_rate / 100]
-        learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
-    else:
-        raise SnnError(f"unknown learning-rate schedule {recipe.schedule!r}; valid schedules: constant, cosine, step")
-
+    learning_rate = learning_rate_schedule(recipe, steps_per_epoch)
+    weight_decay = recipe.weight_decay or None
     if recipe.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=recipe.momentum, nesterov=recipe.nesterov)
+        return keras.optimizers.SGD(
+            learning_rate, momentum=recipe.momentum, nesterov=recipe.nesterov, weight_decay=weight_decay
+        )
     if recipe.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if recipe.optimizer == "adamw":
-        return keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay)
-    raise SnnError(f"unknown optimizer {recipe.optimizer!r}; valid optimizers: adam, adamw, sgd")
+        return keras.optimizers.Adam(learning_rate, weight_decay=weight_decay)
+    return keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay)
+
+
+def has_checkpoint(output_dir: Path | str) -> bool:
+    """Return whether ``output_dir`` contains a checkpoint that :func:`train` can resume."""
+    return any((Path(output_dir) / CHECKPOINT_DIR).glob("*.weights.h5"))
 
 
 def train(
@@ -41,57 +60,147 @@ def train(
     recipe: TrainingRecipe | None = None,
     data_dir: Path | str | None = None,
     progress: Callable[[int, dict[str, float]], None] | None = None,
+    weights: Path | str | None = None,
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    keep_checkpoint: bool = True,
 ) -> keras.Model:
-    """Build ``spec`` for ``dataset``, train it, and write ``model.keras`` and ``training.json``.
+    """Build ``spec`` for ``dataset``, train it, and write the run directory's artifacts.
 
     Args:
         spec: the architecture.
         dataset: the dataset; its ``train_split`` is used.
-        output_dir: where the artifacts go.
+        output_dir: the run directory (see the module docstring for its contents).
         recipe: training conditions; ``spec.recipe`` when ``None``.
+        data_dir: the dataset's files, for datasets that read from disk.
         progress: optional ``progress(epoch, logs)`` called after every epoch.
+        weights: a ``.keras``, ``.h5`` or ``.weights.h5`` file loaded into the new
+            model by layer name before training; with ``recipe.epochs == 0`` the
+            model is only saved.
+        resume: continue from the checkpoint in ``output_dir`` (weights, optimizer
+            state, step count and epoch).
+        callbacks: extra Keras callbacks for ``fit``.
+        keep_checkpoint: keep ``checkpoint/`` after training finishes, so that a
+            later call with more epochs and ``resume=True`` continues the run.
 
     Returns:
         The trained model.
+
+    Raises:
+        SnnError: ``output_dir`` contains a checkpoint but ``resume`` is false, or
+            ``resume`` is true and it contains none, or the recipe differs from the
+            one the checkpoint was trained with.
     """
     recipe = recipe or spec.recipe
     output_dir = Path(output_dir)
+    _check_resume(output_dir, resume, spec, dataset, recipe)
     keras.utils.set_random_seed(recipe.seed)
 
     model = spec.build(dataset.image_shape, dataset.num_classes)
-    train_data = dataset.load(dataset.train_split, data_dir)
-    examples = dataset.num_examples.get(dataset.train_split) or int(train_data.cardinality())
-    if examples <= 0:
-        raise SnnError(f"the {dataset.train_split!r} split of dataset {dataset.name!r} is empty or of unknown size")
-    steps_per_epoch = -(-examples // recipe.batch_size)
+    if weights is not None:
+        from snn_models.weights import load_weights
 
-    train_data = (
-        train_data.shuffle(min(examples, 50_000), seed=recipe.seed, reshuffle_each_iteration=True)
-        .batch(recipe.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+        load_weights(model, weights)
 
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(model))
-    model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss, metrics=["accuracy"])
+    train_data, steps_per_epoch = _training_data(dataset, recipe, data_dir)
+    soft_labels = uses_soft_labels(recipe)
+    from_logits = not _ends_in_softmax(model)
+    if soft_labels:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+        metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss, metrics=metrics)
 
-    callbacks = []
-    if progress is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1, logs)))
-    history = model.fit(train_data, epochs=recipe.epochs, verbose=0, callbacks=callbacks, shuffle=False)
+    document = {
+        "model": spec.name,
+        "dataset": dataset.name,
+        "recipe": recipe.to_dict(),
+        "weights": str(weights) if weights is not None else None,
+        "steps_per_epoch": steps_per_epoch,
+        "provenance": provenance(model=spec.name, dataset=dataset.name),
+    }
+    write_json(output_dir / "training.json", document)
+
+    history: dict[str, list[float]] = {}
+    if recipe.epochs > 0:
+        fit_callbacks = [
+            keras.callbacks.BackupAndRestore(
+                output_dir / CHECKPOINT_DIR, save_freq="epoch", delete_checkpoint=not keep_checkpoint
+            ),
+            *callbacks,
+        ]
+        if progress is not None:
+            fit_callbacks.append(
+                keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1, logs))
+            )
+        result = model.fit(
+            train_data,
+            epochs=recipe.epochs,
+            steps_per_epoch=steps_per_epoch,
+            verbose=0,
+            callbacks=fit_callbacks,
+            shuffle=False,
+        )
+        history = {key: [float(value) for value in values] for key, values in result.history.items()}
 
     save_model(model, output_dir / "model.keras")
-    write_json(
-        output_dir / "training.json",
+    document.update(
         {
-            "model": spec.name,
-            "dataset": dataset.name,
-            "recipe": recipe.to_dict(),
-            "final_loss": float(history.history["loss"][-1]),
-            "final_train_accuracy": float(history.history["accuracy"][-1]),
-            "provenance": provenance(model=spec.name, dataset=dataset.name),
-        },
+            "optimizer_steps": int(model.optimizer.iterations.numpy()),
+            "history": history,
+            "final_loss": history["loss"][-1] if history.get("loss") else None,
+            "final_train_accuracy": history["accuracy"][-1] if history.get("accuracy") else None,
+        }
     )
+    write_json(output_dir / "training.json", document)
     return model
+
+
+def _check_resume(output_dir: Path, resume: bool, spec: ModelSpec, dataset: DatasetSpec, recipe: TrainingRecipe) -> None:
+    found = has_checkpoint(output_dir)
+    if found and not resume:
+        raise SnnError(
+            f"{output_dir} already contains a training checkpoint; pass --resume to continue that run, "
+            "or choose another output directory"
+        )
+    if resume and not found:
+        raise SnnError(f"nothing to resume: {output_dir / CHECKPOINT_DIR} contains no checkpoint")
+    if not resume:
+        return
+
+    saved_path = output_dir / "training.json"
+    if not saved_path.is_file():
+        return
+    saved = read_json(saved_path)
+    current = {"model": spec.name, "dataset": dataset.name, **recipe.to_dict()}
+    before = {"model": saved.get("model"), "dataset": saved.get("dataset"), **saved.get("recipe", {})}
+    # More epochs than before is allowed: the run continues past its old end.
+    changed = sorted(key for key in current if key != "epochs" and before.get(key) != current[key])
+    if changed:
+        details = ", ".join(f"{key} {before.get(key)!r} -> {current[key]!r}" for key in changed)
+        raise SnnError(f"cannot resume {output_dir}: the training conditions changed ({details})")
+
+
+def _training_data(dataset: DatasetSpec, recipe: TrainingRecipe, data_dir) -> tuple[tf.data.Dataset, int]:
+    data = dataset.load(dataset.train_split, data_dir)
+    examples = dataset.num_examples.get(dataset.train_split) or int(data.cardinality())
+    if examples <= 0:
+        raise SnnError(f"the {dataset.train_split!r} split of dataset {dataset.name!r} is empty or of unknown size")
+    if recipe.batch_size > examples:
+        raise SnnError(
+            f"batch size {recipe.batch_size} is larger than the {examples} examples of the "
+            f"{dataset.train_split!r} split of {dataset.name!r}; choose a batch size of at most {examples}"
+        )
+    # Whole batches only, so every step trains on batch_size images and the batch-norm
+    # statistics of the last step are not computed from a few images.
+    steps_per_epoch = recipe.steps_per_epoch or examples // recipe.batch_size
+
+    data = data.shuffle(min(examples, SHUFFLE_BUFFER), seed=recipe.seed, reshuffle_each_iteration=True)
+    data = data.repeat().batch(recipe.batch_size, drop_remainder=True)
+    data = augment(data, recipe, dataset.image_shape, dataset.num_classes)
+    return data.prefetch(tf.data.AUTOTUNE), steps_per_epoch
 
 
 def _ends_in_softmax(model: keras.Model) -> bool:

@@ -8,6 +8,7 @@ represent those at test time.
 from __future__ import annotations
 
 import numpy as np
+
 from snn_core import ActivationStatistics, NormalizationMethod, SnnError
 
 DEFAULT_PERCENTILE = 99.9

@@ -26,9 +26,37 @@ normalization = click.option(
     "normalization",
     default="p99.9",
     show_default=True,
-    help="Normalization method: `max`, or `p<percentile>` such as p99.9 (layer-wise percentile).",
+    help=(
+        "Normalization method: max, p<percentile> such as p99.9 (layer-wise), channel-max, channel-p<percentile>, "
+        "threshold-balancing (see `snn plugins`)."
+    ),
 )
-neuron = click.option("--neuron", default="if", show_default=True, help="Neuron model name.")
-encoder = click.option("--encoder", default="analog", show_default=True, help="Input encoder name.")
+neuron = click.option(
+    "--neuron", default="if", show_default=True, help="Neuron model: if, if_zero, lif, if_signed (see `snn plugins`)."
+)
+encoder = click.option(
+    "--encoder", default="analog", show_default=True, help="Input encoder: analog, poisson or rate (see `snn plugins`)."
+)
+decoder = click.option(
+    "--decoder",
+    type=click.Choice(["potential", "spikes"]),
+    default="potential",
+    show_default=True,
+    help="Output readout: summed output potential, or spike counts of output neurons.",
+)
 seed = click.option("--seed", type=int, default=0, show_default=True, help="Seed for training and stochastic encoders.")
 model_file = click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
+strategy = click.option(
+    "--strategy",
+    type=click.Choice(["default", "mirrored", "multi-worker"]),
+    default="default",
+    show_default=True,
+    help="tf.distribute strategy: one device, all local GPUs (or the --cpu-devices logical CPUs), or the hosts in TF_CONFIG.",
+)
+precision = click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="Keras dtype policy for DNN training and inference; the SNN always simulates in float32.",
+)

@@ -31,6 +31,7 @@ from snn_cli.progress import Reporter
 @options.normalization
 @options.neuron
 @options.encoder
+@options.decoder
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs [default: the model's recipe].")
 @options.batch_size
 @options.data_dir
@@ -45,6 +46,7 @@ def run(
     normalization: str,
     neuron: str,
     encoder: str,
+    decoder: str,
     epochs: int | None,
     batch_size: int,
     data_dir: Path | None,
@@ -64,6 +66,7 @@ def run(
         normalization=normalization,
         neuron=neuron,
         encoder=encoder,
+        decoder=decoder,
         epochs=epochs,
         batch_size=batch_size,
         data_dir=data_dir,

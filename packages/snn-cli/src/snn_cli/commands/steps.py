@@ -1,4 +1,4 @@
-"""One command per pipeline step: train, evaluate, fuse, stats, convert, simulate."""
+"""One command per pipeline step: evaluate, fuse, stats, convert, simulate (train is in train.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import click
 
 from snn_cli.commands import options
 from snn_cli.pipeline import (
-    RunConfig,
     accuracy_table,
     convert_step,
     evaluate_step,
@@ -16,7 +15,6 @@ from snn_cli.pipeline import (
     results_document,
     simulate_step,
     stats_step,
-    train_step,
 )
 from snn_cli.progress import Reporter
 
@@ -28,35 +26,31 @@ def _output_option(default: str, help_text: str):
 
 
 @click.command()
-@click.option("--model", default="demo_cnn", show_default=True, help="Zoo model name.")
-@options.dataset
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs [default: the model's recipe].")
-@_output_option(".", "Directory for model.keras and training.json.")
-@options.data_dir
-@options.seed
-def train(model: str, dataset: str, epochs: int | None, output: Path, data_dir: Path | None, seed: int) -> None:
-    """Step 1: build a zoo model and train it; write model.keras and training.json."""
-    from snn_core import get_dataset, get_plugins
-
-    get_dataset(dataset)
-    get_plugins().models.get(model)
-    config = RunConfig(dataset=dataset, model=model, epochs=epochs, data_dir=data_dir, seed=seed)
-    train_step(config, output, Reporter())
-
-
-@click.command()
 @options.model_file
 @options.dataset
 @_output_option("dnn.json", "Where to write the accuracy.")
 @options.batch_size
 @options.data_dir
-def evaluate(model_path: Path, dataset: str, output: Path, batch_size: int, data_dir: Path | None) -> None:
+@options.strategy
+@options.precision
+def evaluate(
+    model_path: Path,
+    dataset: str,
+    output: Path,
+    batch_size: int,
+    data_dir: Path | None,
+    strategy: str,
+    precision: str,
+) -> None:
     """Step 2: DNN inference; print the test accuracy and write it as JSON."""
     from snn_core import get_dataset, load_model
 
     get_dataset(dataset)
     model = load_model(model_path)
-    accuracy = evaluate_step(model, dataset, output, Reporter(), batch_size, data_dir, title=f"evaluate {model_path}")
+    accuracy = evaluate_step(
+        model, dataset, output, Reporter(), batch_size, data_dir, title=f"evaluate {model_path}",
+        strategy=strategy, precision=precision,
+    )
     click.echo(f"accuracy: {100 * accuracy:.2f}%")
 
 
@@ -92,15 +86,47 @@ def fuse(model_path: Path, dataset: str, output: Path, batch_size: int, data_dir
 @_output_option("activations.npz", "Where to write the statistics.")
 @options.batch_size
 @options.data_dir
-def stats(model_path: Path, dataset: str, output: Path, batch_size: int, data_dir: Path | None) -> None:
+@click.option(
+    "--channel-histograms/--no-channel-histograms",
+    default=True,
+    show_default=True,
+    help="Also count a histogram per channel (32 KiB each), which channel-p<percentile> needs.",
+)
+@click.option(
+    "--plot", "plot_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Directory for one PNG per layer: its distribution on log axes with the --norm scale marked.",
+)
+@options.normalization
+def stats(
+    model_path: Path,
+    dataset: str,
+    output: Path,
+    batch_size: int,
+    data_dir: Path | None,
+    channel_histograms: bool,
+    plot_dir: Path | None,
+    normalization: str,
+) -> None:
     """Step 4: collect activation distributions of every neuron layer over the training split."""
-    from snn_core import get_dataset, load_model
+    from snn_core import SnnError, get_dataset, load_model, resolve_normalizer
 
     get_dataset(dataset)
+    normalizer = resolve_normalizer(normalization) if plot_dir is not None else None
+    if normalizer is not None and normalizer.method.needs_simulation:
+        raise SnnError(
+            f"--plot marks the scale of a statistics-only method, and {normalization!r} runs the spiking network; "
+            "choose one such as p99.9, max or channel-max"
+        )
     fused = load_model(model_path)
-    statistics = stats_step(fused, dataset, output, Reporter(), data_dir, batch_size)
+    statistics = stats_step(fused, dataset, output, Reporter(), data_dir, batch_size, channel_histograms)
     for name, layer in statistics.layers.items():
         click.echo(f"{name}: max {layer.max:.4g}, p99.9 {layer.percentile(99.9):.4g}, {layer.positive} positive values")
+
+    if normalizer is not None:
+        from snn_cli.activation_plots import plot_activation_distributions
+
+        paths = plot_activation_distributions(statistics, normalizer.scales(statistics), normalization, plot_dir)
+        click.echo(f"wrote {len(paths)} plots to {plot_dir}")
 
 
 @click.command()
@@ -112,13 +138,28 @@ def stats(model_path: Path, dataset: str, output: Path, batch_size: int, data_di
 @options.normalization
 @options.neuron
 @_output_option("snn", "Directory for the converted network.")
-def convert(model_path: Path, stats_path: Path, normalization: str, neuron: str, output: Path) -> None:
+@click.option(
+    "--dataset", default="digits", show_default=True,
+    help="Dataset whose training images threshold balancing simulates; other methods ignore it.",
+)
+@options.data_dir
+@click.option(
+    "--timesteps", "-T", type=click.IntRange(min=1), default=128, show_default=True,
+    help="Time steps that threshold balancing simulates; other methods ignore it.",
+)
+def convert(
+    model_path: Path, stats_path: Path, normalization: str, neuron: str, output: Path, dataset: str,
+    data_dir: Path | None, timesteps: int,
+) -> None:
     """Step 5a: normalize and convert a fused model into a spiking network."""
     from snn_core import ActivationStatistics, load_model
 
     statistics = ActivationStatistics.load(stats_path)
     fused = load_model(model_path)
-    network = convert_step(fused, statistics, normalization, neuron, output, Reporter())
+    network = convert_step(
+        fused, statistics, normalization, neuron, output, Reporter(), dataset_name=dataset, data_dir=data_dir,
+        timesteps=timesteps,
+    )
     for name, threshold in network.thresholds.items():
         click.echo(f"{name}: threshold {float(threshold.mean()):.4g}")
 
@@ -127,7 +168,11 @@ def convert(model_path: Path, stats_path: Path, normalization: str, neuron: str,
 @click.argument("network_dir", metavar="SNN_DIR", type=click.Path(path_type=Path, file_okay=False))
 @options.dataset
 @options.timesteps
+@click.option(
+    "--neuron", default=None, help="Neuron model to simulate with, keeping the thresholds [default: the converted one]."
+)
 @options.encoder
+@options.decoder
 @_output_option("results.json", "Where to write the results.")
 @click.option("--dnn-accuracy", type=float, default=None, help="DNN accuracy (fraction) to compare with, e.g. from dnn.json.")
 @options.batch_size
@@ -137,7 +182,9 @@ def simulate(
     network_dir: Path,
     dataset: str,
     timesteps: int,
+    neuron: str | None,
     encoder: str,
+    decoder: str,
     output: Path,
     dnn_accuracy: float | None,
     batch_size: int,
@@ -150,16 +197,19 @@ def simulate(
     get_dataset(dataset)
     get_plugins().input_encoders.get(encoder)
     network = SpikingNetwork.load(network_dir)
-    result = simulate_step(network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed)
+    if neuron is not None:
+        network = network.with_neuron_model(get_plugins().neuron_models.get(neuron))
+    result = simulate_step(network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed, decoder)
     document = results_document(
         result,
         dnn_accuracy,
         None,
-        {"dataset": dataset, "network": str(network_dir), "encoder": encoder, "neuron": network.neuron_model.name,
+        {"dataset": dataset, "network": str(network_dir), "encoder": encoder, "decoder": decoder,
+         "neuron": network.neuron_model.name,
          "normalization": network.normalization},
     )
     write_json(output, document)
     click.echo(accuracy_table(document))
 
 
-COMMANDS = [train, evaluate, fuse, stats, convert, simulate]
+COMMANDS = [evaluate, fuse, stats, convert, simulate]

@@ -1,0 +1,208 @@
+"""Contract checks for plugin authors, usable from any test suite.
+
+Each ``check_*`` function exercises one contribution the way the converter and the
+simulator will, and raises ``AssertionError`` with the broken rule named::
+
+    from snn_core.testing import check_neuron_model
+    from my_plugin import MY_NEURON
+
+    def test_my_neuron_meets_contract():
+        check_neuron_model(MY_NEURON)
+
+Installed with snn-core, this module is also a pytest plugin (entry point
+``pytest11``). It provides the fixture ``snn_plugins``: a fresh
+:class:`~snn_core.plugins.Plugins` with every installed plugin loaded, set as the
+process-wide instance for the duration of one test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+CONTRACT_CURRENTS = (-0.5, 0.0, 0.125, 0.25, 0.5, 1.0, 2.0)
+"""Constant input currents of the rate check, in units of the threshold.
+
+Apart from 0 and the two beyond [0, 1], they are 1/k for integer k, where reset to
+zero is exact too (it loses the surplus above the threshold for other currents).
+"""
+
+CONTRACT_THRESHOLDS = (0.5, 1.0, 2.0)
+"""Per-channel thresholds of the check, which also covers broadcasting over the last axis."""
+
+
+def check_neuron_model(
+    model: Any,
+    parameters: Any = None,
+    *,
+    timesteps: int = 200,
+    rate_tolerance: float = 0.03,
+    expected_rate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> None:
+    """Check that a :class:`~snn_core.neurons.NeuronModel` meets the simulator's contract.
+
+    The rules:
+
+    - ``step`` traces inside ``tf.function`` and ``tf.while_loop``.
+    - ``step`` is pure: the same arguments give the same result, eager or traced.
+    - Spikes are 0 or 1, or -1, 0 or 1 for a model declared ``signed``.
+    - The state keeps its structure, shapes and dtypes.
+    - With a constant current ``I`` (in units of the threshold), the firing rate
+      over ``timesteps`` steps is within ``rate_tolerance + 1 / timesteps`` of
+      ``expected_rate(I)``, by default ``I`` clipped to [0, 1].
+
+    Thresholds are per channel (:data:`CONTRACT_THRESHOLDS`).
+
+    Args:
+        model: the neuron model.
+        parameters: parameters to check instead of the model's defaults;
+            ``v_threshold`` is replaced by the per-channel thresholds.
+        timesteps: steps of the rate check.
+        rate_tolerance: allowed rate error on top of ``1 / timesteps``.
+        expected_rate: the limit rate of a constant current, elementwise.
+
+    Raises:
+        AssertionError: a rule is broken; the message names it and the model.
+    """
+    import tensorflow as tf
+
+    name = getattr(model, "name", repr(model))
+    thresholds = np.asarray(CONTRACT_THRESHOLDS, np.float32)
+    parameters = dataclasses.replace(parameters or model.parameters, v_threshold=thresholds)
+    ratios = np.asarray(CONTRACT_CURRENTS, np.float32)[:, None] * np.ones_like(thresholds)
+    currents = tf.constant(ratios * thresholds)
+    shape = tf.TensorShape(currents.shape)
+
+    state = model.initial_state(shape, parameters)
+    spikes, new_state = model.step(currents, state, parameters)
+    _check_state(name, state, new_state)
+    again, _ = model.step(currents, state, parameters)
+    assert np.array_equal(spikes.numpy(), again.numpy()), f"neuron model {name!r}: step is not pure, two calls differ"
+
+    traced_step = tf.function(lambda current, state: model.step(current, state, parameters))
+    traced_spikes, traced_state = traced_step(currents, state)
+    assert np.array_equal(spikes.numpy(), traced_spikes.numpy()), (
+        f"neuron model {name!r}: step gives other spikes under tf.function than eagerly"
+    )
+    _check_state(name, state, traced_state)
+
+    @tf.function
+    def count_spikes(current):
+        def body(t, state, count, allowed):
+            spikes, state = model.step(current, state, parameters)
+            values = {-1.0, 0.0, 1.0} if model.signed else {0.0, 1.0}
+            is_allowed = tf.reduce_any(tf.stack([tf.equal(spikes, value) for value in sorted(values)]), axis=0)
+            return t + 1, state, count + spikes, tf.logical_and(allowed, tf.reduce_all(is_allowed))
+
+        initial = (tf.constant(0), model.initial_state(shape, parameters), tf.zeros(shape), tf.constant(True))
+        _, _, count, allowed = tf.while_loop(lambda t, *_: t < timesteps, body, initial)
+        return count, allowed
+
+    count, allowed = count_spikes(currents)
+    kinds = "-1, 0 or 1" if model.signed else "0 or 1"
+    assert bool(allowed), f"neuron model {name!r}: spikes must be {kinds} (signed={model.signed})"
+
+    rates = count.numpy() / timesteps
+    expected = (expected_rate or (lambda ratio: np.clip(ratio, 0.0, 1.0)))(ratios)
+    error = np.abs(rates - expected)
+    worst = np.unravel_index(np.argmax(error), error.shape)
+    assert error[worst] <= rate_tolerance + 1.0 / timesteps, (
+        f"neuron model {name!r}: for a constant current of {ratios[worst]:g} times the threshold "
+        f"{thresholds[worst[1]]:g}, the rate after {timesteps} steps is {rates[worst]:.4f}, "
+        f"expected {expected[worst]:.4f} within {rate_tolerance + 1.0 / timesteps:.4f}"
+    )
+
+
+def _check_state(name: str, before: Any, after: Any) -> None:
+    import tensorflow as tf
+
+    try:
+        tf.nest.assert_same_structure(before, after)
+    except (TypeError, ValueError) as error:
+        raise AssertionError(f"neuron model {name!r}: step changed the structure of the state ({error})") from None
+    for old, new in zip(tf.nest.flatten(before), tf.nest.flatten(after), strict=True):
+        assert tuple(old.shape) == tuple(new.shape), (
+            f"neuron model {name!r}: step changed a state tensor's shape from {tuple(old.shape)} to {tuple(new.shape)}"
+        )
+        assert old.dtype == new.dtype, f"neuron model {name!r}: step changed a state tensor's dtype from {old.dtype} to {new.dtype}"
+
+
+def check_input_encoder(encoder: Any, *, timesteps: int = 1000, tolerance: float = 0.07) -> None:
+    """Check that an :class:`~snn_core.encoders.InputEncoder` meets the simulator's contract.
+
+    The rules:
+
+    - ``encode`` keeps the input's shape and dtype.
+    - The same step and seed give the same values, eager or under ``tf.function``.
+    - A ``constant`` encoder gives the same value at every step.
+    - A ``spikes`` encoder gives each pixel 0 and at most one other value.
+    - The mean over ``timesteps`` steps is within ``tolerance`` (relative to 255)
+      of the pixel values 0..255. The default 0.07 is over four standard
+      deviations of a Poisson rate of 0.5 measured over 1000 steps.
+    """
+    import tensorflow as tf
+
+    name = getattr(encoder, "name", repr(encoder))
+    pixels = tf.constant(np.linspace(0.0, 255.0, 12, dtype=np.float32).reshape(1, 3, 4, 1))
+
+    first = encoder.encode(pixels, tf.constant(3), 7)
+    assert tuple(first.shape) == tuple(pixels.shape), f"input encoder {name!r}: output shape {tuple(first.shape)} differs from the input's"
+    assert first.dtype == pixels.dtype, f"input encoder {name!r}: output dtype {first.dtype} differs from the input's"
+    again = encoder.encode(pixels, tf.constant(3), 7)
+    assert np.array_equal(first.numpy(), again.numpy()), f"input encoder {name!r}: the same step and seed gave different values"
+    traced = tf.function(lambda inputs, step: encoder.encode(inputs, step, 7))(pixels, tf.constant(3))
+    assert np.array_equal(first.numpy(), traced.numpy()), f"input encoder {name!r}: tf.function gives other values than eager"
+
+    steps = np.stack([encoder.encode(pixels, tf.constant(t), 7).numpy() for t in range(timesteps)])
+    if encoder.constant:
+        assert np.all(steps == steps[:1]), f"input encoder {name!r}: declared constant but changes between steps"
+    if getattr(encoder, "spikes", False):
+        for index in np.ndindex(*pixels.shape.as_list()):
+            values = np.unique(steps[(slice(None), *index)])
+            assert values.size == 1 or (values.size == 2 and 0.0 in values), (
+                f"input encoder {name!r}: declared spikes but pixel {index} takes the values {values[:5]}"
+            )
+    error = np.max(np.abs(steps.mean(axis=0) - pixels.numpy())) / 255.0
+    assert error <= tolerance, f"input encoder {name!r}: mean over {timesteps} steps is off by {error:.3f} of 255"
+
+
+def check_normalization_method(
+    method: Any, stats: Any, argument: float | None = None, context: Any = None
+) -> dict[str, np.ndarray]:
+    """Check a :class:`~snn_core.normalization.NormalizationMethod` on activation statistics and return its scales.
+
+    The rules: one scale per layer of ``stats``, each finite and positive, of shape
+    ``()`` or ``(channels,)``. A method with ``needs_simulation`` also needs a
+    :class:`~snn_core.normalization.NormalizationContext` as ``context``.
+    """
+    name = getattr(method, "name", repr(method))
+    if getattr(method, "needs_simulation", False):
+        assert context is not None, f"normalization method {name!r} runs the spiking network: pass a context"
+        scales = dict(method.compute_scales(stats, argument, context))
+    else:
+        scales = dict(method.compute_scales(stats, argument))
+    assert set(scales) == set(stats.layers), (
+        f"normalization method {name!r}: scales for {sorted(scales)}, expected {sorted(stats.layers)}"
+    )
+    for layer, scale in scales.items():
+        scale = np.asarray(scale)
+        assert np.all(np.isfinite(scale)) and np.all(scale > 0), f"normalization method {name!r}: layer {layer!r} scale {scale} is not positive"
+        channel_max = stats.layers[layer].channel_max
+        allowed = {()} | ({(len(channel_max),)} if channel_max is not None else set())
+        assert scale.shape in allowed, f"normalization method {name!r}: layer {layer!r} scale has shape {scale.shape}, expected one of {allowed}"
+    return scales
+
+
+@pytest.fixture
+def snn_plugins():
+    """A fresh plugin manager with every installed plugin, set process-wide for one test."""
+    from snn_core.plugins import Plugins, set_plugins
+
+    plugins = Plugins()
+    previous = set_plugins(plugins)
+    yield plugins
+    set_plugins(previous)

@@ -1,0 +1,121 @@
+"""What the simulator's compiled graph computes per time step, read from the graph itself.
+
+These tests time nothing: they inspect the traced ``tf.while_loop`` to check that
+layers seeing only a constant input run once before the loop, that nothing per
+step is kept beyond scalars, and that the fused neuron update computes what the
+plain TensorFlow one does.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from snn_core import InputEncoder, Plugins, Simulator, collect_activation_stats, convert, hookimpl
+
+WHILE_OPS = ("While", "StatelessWhile")
+
+
+class _VaryingEncoder:
+    """A test encoder that is the analog one declared non-constant."""
+
+    @hookimpl
+    def snn_input_encoders(self):
+        return [InputEncoder("analog_varying", lambda inputs, step, seed: inputs, constant=False)]
+
+
+@pytest.fixture(scope="module")
+def network():
+    """Return a converted two-convolution CNN for the embedded digits (untrained, fixed seed)."""
+    from snn_core.digits import load_arrays
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(x)
+    x = keras.layers.AveragePooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(10, name="logits")(x)
+    model = keras.Model(inputs, outputs)
+
+    images, labels = load_arrays("train")
+    data = tf.data.Dataset.from_tensor_slices((images[:256].astype(np.float32), labels[:256])).batch(128)
+    return convert(model, collect_activation_stats(model, data), normalization="p99.9")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from snn_core.digits import load_arrays
+
+    images, labels = load_arrays("test")
+    return images[:96].astype(np.float32), labels[:96].astype(np.int32)
+
+
+def _loop(simulator: Simulator):
+    graph = simulator._run.get_concrete_function().graph
+    loops = [op for op in graph.get_operations() if op.type in WHILE_OPS]
+    assert len(loops) == 1, f"expected one while loop, found {len(loops)}"
+    library = {function.signature.name: function for function in graph.as_graph_def().library.function}
+    return graph, loops[0], library[loops[0].get_attr("body").name]
+
+
+def _op_count(nodes, op_type: str) -> int:
+    return sum(1 for node in nodes if node.op == op_type)
+
+
+def test_constant_prefix_runs_before_loop(network):
+    graph, _loop_op, body = _loop(Simulator(network))
+
+    # conv1 sees only the analog image: once per batch, outside the loop.
+    assert _op_count(body.node_def, "Conv2D") == 1
+    assert _op_count(graph.as_graph_def().node, "Conv2D") == 1
+
+
+def test_varying_encoder_runs_prefix_per_step(network):
+    plugins = Plugins()
+    plugins.register(_VaryingEncoder(), name="varying-encoder")
+    graph, _loop_op, body = _loop(Simulator(network, encoder="analog_varying", plugins=plugins))
+
+    assert _op_count(body.node_def, "Conv2D") == 2
+    assert _op_count(graph.as_graph_def().node, "Conv2D") == 0
+
+
+def test_loop_state_does_not_grow_with_timesteps(network):
+    graph, loop_op, _body = _loop(Simulator(network))
+
+    for tensor in loop_op.inputs:
+        if tensor.dtype == tf.variant:
+            continue
+        # Scalars (step counter, accumulators) or one batch of a layer's state:
+        # every axis but the batch axis is fixed, so nothing depends on T.
+        assert tensor.shape.rank == 0 or tensor.shape[1:].is_fully_defined(), tensor
+
+    # The only lists grown per step hold one scalar per step (correct predictions,
+    # synaptic operations), never a step's activations.
+    stacks = [op for op in graph.get_operations() if op.type == "TensorListStack"]
+    assert stacks
+    for op in stacks:
+        assert op.outputs[0].shape.rank == 1, op.name
+
+
+@pytest.mark.parametrize("neuron", ["if", "if_signed"])
+def test_fused_neuron_update_matches_unfused(network, digits, neuron):
+    import dataclasses
+
+    from snn_core import get_plugins
+
+    plugins = get_plugins()
+    if neuron not in plugins.neuron_models:
+        pytest.skip(f"neuron model {neuron!r} is not registered")
+    model = plugins.neuron_models.get(neuron)
+    variant = dataclasses.replace(network, neuron_model=model, neuron_parameters=model.parameters)
+    data = tf.data.Dataset.from_tensor_slices(digits).batch(48)
+
+    fused = Simulator(variant, fuse_neurons=True).run(data, 24)
+    plain = Simulator(variant, fuse_neurons=False).run(data, 24)
+
+    np.testing.assert_array_equal(fused.accuracy_per_step, plain.accuracy_per_step)
+    assert fused.spike_counts == plain.spike_counts
+    assert sum(fused.spike_counts.values()) > 0
