@@ -1,4 +1,4 @@
-"""`snn compare-norm` and `snn stats --plot` on the embedded digits, and their answers to bad input."""
+"""`snn compare-norm` and `snn stats --plot` on the embedded digits, and their errors on bad input."""
 
 from __future__ import annotations
 

@@ -12,11 +12,12 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from snn_core.distribute import configure_logical_cpus, make_strategy  # noqa: E402
+from snn_core.distribute import MAX, SUM, configure_logical_cpus, make_strategy, reduce_over_dataset  # noqa: E402
 
 configure_logical_cpus(2)
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from snn_core import batched, evaluate, get_dataset  # noqa: E402
 from snn_core.precision import with_precision  # noqa: E402
 
@@ -31,6 +32,15 @@ def demo_model() -> keras.Model:
     return keras.Model(inputs, keras.layers.Dense(10)(x))
 
 
+def _reductions(model: keras.Model, test, strategy) -> list:
+    def largest_logit_and_count(images, labels):
+        logits = model(images, training=False)
+        return tf.reduce_max(logits, axis=0), tf.size(labels, out_type=tf.int64)
+
+    (largest, count), images = reduce_over_dataset(test, largest_logit_and_count, (MAX, SUM), strategy)
+    return [largest.tolist(), int(count), images]
+
+
 def main() -> None:
     model = demo_model()
     digits = get_dataset("digits")
@@ -43,6 +53,8 @@ def main() -> None:
         "default_accuracy": evaluate(model, test),
         "mirrored_accuracy": evaluate(model, test, strategy=mirrored),
         "bfloat16_accuracy": evaluate(with_precision(model, "mixed_bfloat16"), test),
+        "default_reductions": _reductions(model, test, None),
+        "mirrored_reductions": _reductions(model, test, mirrored),
     }
     json.dump(results, sys.stdout)
 

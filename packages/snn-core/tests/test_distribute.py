@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from snn_core import SnnError
 from snn_core.distribute import make_strategy
@@ -26,6 +27,16 @@ def test_mirrored_uses_two_replicas(mirrored_results):
 
 def test_mirrored_accuracy_equals_one_device(mirrored_results):
     assert mirrored_results["mirrored_accuracy"] == mirrored_results["default_accuracy"]
+
+
+def test_mirrored_reductions_equal_one_device(mirrored_results):
+    largest, count, images = mirrored_results["mirrored_reductions"]
+    expected_largest, expected_count, expected_images = mirrored_results["default_reductions"]
+
+    np.testing.assert_allclose(largest, expected_largest, rtol=1e-6)
+    assert len(largest) == 10
+    assert count == expected_count == 1000
+    assert images == expected_images == 1000
 
 
 def test_bfloat16_accuracy_close_to_float32(mirrored_results):

@@ -1,4 +1,4 @@
-"""Every normalization method of snn-norm, on real digits and on networks with answers known by hand."""
+"""Every normalization method of snn-norm, on real digits and on networks with hand-computed results."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_method_gives_positive_scales(spec, cnn_and_stats, calibration_images):
         threshold = network.thresholds[name]
         assert threshold.shape == ((channels,) if channel_wise else ()), name
         assert threshold.dtype == np.float32
-        assert np.all(np.isfinite(threshold)) and np.all(threshold > 0), name
+        assert np.all(np.isfinite(threshold)), name
+        assert np.all(threshold > 0), name
 
 
 @pytest.mark.parametrize("spec", METHODS)

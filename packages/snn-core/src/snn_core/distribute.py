@@ -137,9 +137,6 @@ def reduce_over_dataset(
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     distributed = strategy.experimental_distribute_dataset(dataset.with_options(options))
 
-    operations = tf.nest.map_structure(
-        lambda reduction: tf.distribute.ReduceOp.SUM if reduction == SUM else tf.distribute.ReduceOp.MAX, reductions
-    )
 
     def replica_batch(images, labels):
         # A global batch smaller than the number of replicas leaves some replicas an
@@ -158,9 +155,7 @@ def reduce_over_dataset(
     @tf.function
     def global_batch(images, labels):
         per_replica = strategy.run(replica_batch, args=(images, labels))
-        reduced = tf.nest.map_structure(
-            lambda operation, value: strategy.reduce(operation, value, axis=None), operations, per_replica
-        )
+        reduced = tf.nest.map_structure(lambda reduction, value: _across_replicas(strategy, reduction, value), reductions, per_replica)
         count = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(_batch_size, args=(images,)), axis=None)
         return reduced, count
 
@@ -168,7 +163,7 @@ def reduce_over_dataset(
     seen = 0
     for images, labels in distributed:
         values, count = global_batch(images, labels)
-        values = tf.nest.map_structure(lambda value: value.numpy(), values)
+        values = tf.nest.map_structure(_widened, values)
         if total is None:
             total = values
         else:
@@ -182,6 +177,15 @@ def reduce_over_dataset(
     return total, seen
 
 
+def _across_replicas(strategy: tf.distribute.Strategy, reduction: str, value) -> tf.Tensor:
+    if reduction == SUM:
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+    # ReduceOp has no maximum, so every replica's value is gathered along a new
+    # leading axis (an all-gather across workers) and reduced here.
+    gathered = strategy.gather(strategy.run(lambda local: tf.expand_dims(local, 0), args=(value,)), axis=0)
+    return tf.reduce_max(gathered, axis=0)
+
+
 def _neutral(reduction: str, value: tf.Tensor) -> tf.Tensor:
     if reduction == SUM:
         return tf.zeros_like(value)
@@ -191,6 +195,14 @@ def _neutral(reduction: str, value: tf.Tensor) -> tf.Tensor:
 
 def _batch_size(images: tf.Tensor) -> tf.Tensor:
     return tf.shape(images, out_type=tf.int64)[0]
+
+
+def _widened(value: tf.Tensor) -> np.ndarray:
+    # Per-batch counts may be int32; totals over a dataset need 64 bits.
+    array = value.numpy()
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64)
+    return array.astype(np.float64)
 
 
 def _combine(reduction: str, total: np.ndarray, value: np.ndarray) -> np.ndarray:

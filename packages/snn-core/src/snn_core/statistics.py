@@ -78,6 +78,7 @@ import numpy as np
 import tensorflow as tf
 
 from snn_core.artifacts import atomic_path
+from snn_core.distribute import MAX, SUM, reduce_over_dataset
 from snn_core.errors import ArtifactError, SnnError
 
 FORMAT = "snn-activation-statistics"
@@ -399,7 +400,7 @@ def collect_activation_stats(
         raise SnnError(f"model {model.name!r} has no ReLU-like activations, so it has no neuron layers to normalize")
     probe = keras.Model(spiking_topology.inputs, [spiking_topology.get_layer(name).output for name in names])
 
-    def batch_statistics(images):
+    def batch_statistics(images, labels):
         outputs = probe(images, training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
@@ -412,66 +413,29 @@ def collect_activation_stats(
                 "nonpositive": nonpositive,
                 "max": tf.reduce_max(channel_max),
                 "channel_max": channel_max,
-                "images": tf.shape(images, out_type=tf.int64)[0],
             }
             if channel_histograms:
                 result["channel_histogram"] = channel_histogram_counts(output)
             results.append(result)
         return results
 
-    layers = {name: LayerStatistics() for name in names}
-    seen = 0
-    for shard in _batch_results(batch_statistics, dataset, strategy):
-        for name, result in zip(names, shard, strict=True):
-            layers[name] = layers[name].merge(
-                LayerStatistics(
-                    histogram=result["histogram"],
-                    nonpositive=int(result["nonpositive"]),
-                    max=float(result["max"]),
-                    channel_max=result["channel_max"].astype(np.float64),
-                    channel_histogram=result.get("channel_histogram"),
-                )
-            )
-        seen += int(shard[0]["images"])
-        if progress is not None:
-            progress(seen)
+    # Counts add and maxima take the maximum, across batches and replicas alike,
+    # so a distributed pass equals a one-device pass exactly.
+    reduction = {"histogram": SUM, "nonpositive": SUM, "max": MAX, "channel_max": MAX}
+    if channel_histograms:
+        reduction["channel_histogram"] = SUM
+    totals, _ = reduce_over_dataset(dataset, batch_statistics, [dict(reduction) for _ in names], strategy, progress)
 
-    if seen == 0:
-        raise SnnError("the dataset for activation statistics is empty")
+    layers = {
+        name: LayerStatistics(
+            histogram=result["histogram"].astype(np.int64),
+            nonpositive=int(result["nonpositive"]),
+            max=float(result["max"]),
+            channel_max=result["channel_max"].astype(np.float64),
+            channel_histogram=result["channel_histogram"].astype(np.int64) if channel_histograms else None,
+        )
+        for name, result in zip(names, totals, strict=True)
+    }
     return ActivationStatistics(layers)
 
 
-def _batch_results(batch_statistics, dataset: tf.data.Dataset, strategy: tf.distribute.Strategy | None):
-    """Yield the numpy results of ``batch_statistics`` for every batch, one list per replica share.
-
-    Without a strategy each batch is one share. Under a strategy every replica's
-    share is yielded on its own, so that the caller merges replicas exactly as it
-    merges batches; an empty share (a last batch smaller than the number of
-    replicas) yields nothing.
-    """
-    if strategy is None:
-        compiled = tf.function(batch_statistics)
-        for images, _ in dataset:
-            yield tf.nest.map_structure(lambda value: value.numpy(), compiled(images))
-        return
-
-    def replica_statistics(images):
-        # Convolutions reject an empty batch, so an empty share runs one zero image
-        # and reports 0 images, which tells the caller to drop it.
-        def placeholder():
-            results = batch_statistics(tf.zeros(tf.concat([[1], tf.shape(images)[1:]], axis=0), images.dtype))
-            return [{**result, "images": tf.constant(0, tf.int64)} for result in results]
-
-        return tf.cond(tf.shape(images)[0] > 0, lambda: batch_statistics(images), placeholder)
-
-    @tf.function
-    def replicated(images):
-        return strategy.run(replica_statistics, args=(images,))
-
-    for images, _ in strategy.experimental_distribute_dataset(dataset):
-        outputs = replicated(images)
-        local = [strategy.experimental_local_results(value) for value in tf.nest.flatten(outputs)]
-        for replica in range(strategy.num_replicas_in_sync):
-            share = tf.nest.pack_sequence_as(outputs, [values[replica].numpy() for values in local])
-            if share[0]["images"] > 0:
-                yield share
