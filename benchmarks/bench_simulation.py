@@ -17,7 +17,7 @@ Examples::
     python benchmarks/bench_simulation.py                        # everything (several minutes)
     python benchmarks/bench_simulation.py --quick                # demo CNN only, about a minute
     python benchmarks/bench_simulation.py --models resnet20 --batches 256 --ratio-timesteps 16
-    python benchmarks/bench_simulation.py --modes default,unfused,xla   # compare simulator modes
+    python benchmarks/bench_simulation.py --modes default,fused,xla   # compare simulator modes
 
 Untrained zoo models are used unless ``--run-directory`` names the output of
 ``snn run``: weights do not change the time of a dense simulation, only its
@@ -42,7 +42,7 @@ import harness  # noqa: E402
 # Simulator options of each mode; "default" is what `snn simulate` uses.
 MODES = {
     "default": {},
-    "unfused": {"fuse_neurons": False},
+    "fused": {"fuse_neurons": True},
     "xla": {"jit_compile": True},
 }
 FALLBACK_CIFAR_MODEL = "cifar_cnn"
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     import tensorflow as tf
+    from snn_core import SnnError
 
     if arguments.threads:
         tf.config.threading.set_intra_op_parallelism_threads(arguments.threads)
@@ -64,7 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     document["models"] = {}
     for model_name in models:
         print(f"\n== {model_name}", flush=True)
-        document["models"][model_name] = benchmark_model(model_name, arguments)
+        try:
+            document["models"][model_name] = benchmark_model(model_name, arguments)
+        except (SnnError, ValueError) as error:
+            # A zoo model that cannot be built for 32x32 images or converted is
+            # reported and skipped, so one model does not end the whole run.
+            print(f"skipped {model_name}: {error}", flush=True)
+            document["models"][model_name] = {"error": str(error)}
 
     path = harness.save_results("simulation", document)
     print(f"\nwrote {path}")
@@ -73,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="demo_cnn,resnet20,he_resnet20",
-                        help="comma-separated model names; a CIFAR model that is not registered is replaced "
-                        f"by a plain 20-layer CNN built here ({FALLBACK_CIFAR_MODEL})")
+                        help="comma-separated model names, or 'zoo' for every registered model; a CIFAR model that "
+                        f"is not registered is replaced by a plain 20-layer CNN built here ({FALLBACK_CIFAR_MODEL})")
     parser.add_argument("--batches", default="32,256", help="batch sizes for the step/forward ratio")
     parser.add_argument("--demo-batches", default="32,256,1000", help="batch sizes for the digits models")
     parser.add_argument("--ratio-timesteps", type=int, default=64, help="T of the runs that measure the ratio")
@@ -86,6 +93,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: TensorFlow's default)")
     parser.add_argument("--run-directory", type=Path, help="output of `snn run` to take the demo CNN from")
+    parser.add_argument("--statistics-images", type=int, default=1000,
+                        help="training images for activation statistics (fewer: faster for large models)")
     parser.add_argument("--quick", action="store_true",
                         help="demo CNN only, batch 1000, T = 128, 3 repeats, scaling at T = 32 and 512")
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
@@ -104,6 +113,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def choose_models(names: str) -> list[str]:
     registered = set(harness.registered_models())
+    if names == "zoo":
+        return sorted(registered)
     chosen = []
     for name in harness.parse_list(names):
         if name in registered or name == FALLBACK_CIFAR_MODEL:
@@ -140,7 +151,7 @@ def prepare_model(model_name: str, arguments: argparse.Namespace, test_images: i
     if model_name == FALLBACK_CIFAR_MODEL:
         return prepare_fallback(test_images)
     run_directory = arguments.run_directory if model_name == "demo_cnn" else None
-    return harness.prepare(model_name, test_images, run_directory=run_directory)
+    return harness.prepare(model_name, test_images, arguments.statistics_images, run_directory=run_directory)
 
 
 def prepare_fallback(test_images: int) -> harness.Prepared:

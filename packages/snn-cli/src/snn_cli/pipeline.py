@@ -38,6 +38,8 @@ class RunConfig:
     batch_size: int = 250
     data_dir: Path | None = None
     seed: int = 0
+    strategy: str = "default"
+    precision: str = "float32"
 
 
 def default_run_directory(config: RunConfig, root: Path = Path("runs")) -> Path:
@@ -68,6 +70,7 @@ def train_step(
     checkpoint after success, as ``snn run`` needs; ``True`` or ``False`` keeps it.
     """
     from snn_core import get_dataset
+    from snn_core.distribute import make_strategy
     from snn_models import get_model_spec, train
     from snn_models.training import has_checkpoint
 
@@ -95,6 +98,8 @@ def train_step(
         weights=weights,
         resume=resume,
         keep_checkpoint=keep_checkpoint,
+        strategy=make_strategy(config.strategy),
+        precision=config.precision,
     )
     reporter.done(f"wrote {directory / 'model.keras'}")
     return model
@@ -178,21 +183,25 @@ def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_d
 
 def stats_step(
     fused, dataset_name: str, output: Path, reporter: Reporter, data_dir=None, batch_size: int = 250,
-    channel_histograms: bool = True,
+    channel_histograms: bool = True, strategy: str = "default",
 ):
     from snn_core import batched, collect_activation_stats, get_dataset, provenance
+    from snn_core.distribute import is_chief, make_strategy
 
     dataset = get_dataset(dataset_name)
     total = dataset.num_examples.get(dataset.train_split)
+    distribution = make_strategy(strategy)
     reporter.start(f"4/5 collect activation statistics on the {dataset.train_split!r} split")
     stats = collect_activation_stats(
         fused,
         batched(dataset.load(dataset.train_split, data_dir), batch_size),
         reporter.counter(total),
         channel_histograms=channel_histograms,
+        strategy=distribution,
     )
-    stats.provenance = provenance(model=fused.name, dataset=dataset_name, split=dataset.train_split)
-    stats.save(output)
+    stats.provenance = provenance(model=fused.name, dataset=dataset_name, split=dataset.train_split, strategy=strategy)
+    if is_chief(distribution):
+        stats.save(output)
     reporter.done(f"{len(stats.layers)} neuron layers, wrote {output}")
     return stats
 
@@ -337,12 +346,14 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
         model = train_step(config, directory, reporter)
 
     common = {"reporter": reporter, "data_dir": config.data_dir, "batch_size": config.batch_size}
-    dnn_accuracy = evaluate_step(model, config.dataset, directory / "dnn.json", **common)
+    inference = {"strategy": config.strategy, "precision": config.precision}
+    dnn_accuracy = evaluate_step(model, config.dataset, directory / "dnn.json", **common, **inference)
     fused, _report, check = fuse_step(model, config.dataset, directory / "fused.keras", **common)
     fused_accuracy = evaluate_step(
-        fused, config.dataset, directory / "fused.json", title="3/5 evaluate the fused DNN", artifact_name="fused", **common
+        fused, config.dataset, directory / "fused.json", title="3/5 evaluate the fused DNN", artifact_name="fused",
+        **common, **inference,
     )
-    stats = stats_step(fused, config.dataset, directory / "activations.npz", **common)
+    stats = stats_step(fused, config.dataset, directory / "activations.npz", strategy=config.strategy, **common)
     network = convert_step(
         fused, stats, config.normalization, config.neuron, directory / "snn", reporter,
         dataset_name=config.dataset, data_dir=config.data_dir, timesteps=config.timesteps,

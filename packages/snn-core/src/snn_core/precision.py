@@ -34,7 +34,7 @@ def with_precision(model: keras.Model, precision: str) -> keras.Model:
     keeps float32 so that logits and softmax are not rounded to 16 bits.
     """
     check_precision(precision)
-    if precision == "float32":
+    if precision == "float32" and all(layer.dtype_policy.name == "float32" for layer in model.layers):
         return model
     output_name = output_layer_name(model)
 

@@ -102,10 +102,13 @@ class Simulator:
         jit_compile: compile the whole step loop with XLA. Off by default: XLA's
             CPU convolutions are slower than oneDNN's.
         fuse_neurons: compile each neuron layer's update (step, spike times
-            threshold) with XLA into one fused kernel, while convolutions and
-            matrix products stay on TensorFlow's own kernels. On by default; turn
-            it off for a neuron model whose ``step`` uses operations that XLA
-            cannot compile.
+            threshold) with XLA into one kernel, while convolutions and matrix
+            products stay on TensorFlow's own kernels. It does less work per
+            step, but XLA runs the kernel on one thread, and on a shared 2-core
+            CPU TensorFlow's separate multi-threaded kernels were faster in wall
+            time (``benchmarks/bench_simulation.py --modes default,unfused``), so
+            it is off by default. The neuron model's ``step`` must then use only
+            operations that XLA can compile.
         decoder: ``"potential"`` or ``"spikes"`` (see the module docstring).
         output_threshold: threshold of the output neurons of the ``spikes``
             decoder, in the units of the ANN's logits; see
@@ -118,7 +121,7 @@ class Simulator:
         encoder: str = "analog",
         seed: int = 0,
         jit_compile: bool = False,
-        fuse_neurons: bool = True,
+        fuse_neurons: bool = False,
         plugins: Plugins | None = None,
         decoder: str = "potential",
         output_threshold: float | None = None,
@@ -189,6 +192,22 @@ class Simulator:
         # compare, cast, two multiplies, subtract); XLA makes it one.
         return tf.function(update, jit_compile=True) if fuse else update
 
+    def _synaptic_operations(self, node, inputs: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
+        fan_out = self._fan_out[node.name].reshape(-1)
+        source = node.inputs[0]
+        threshold = np.asarray(self._parameters[source].v_threshold) if source in self._neurons else None
+        if threshold is not None and threshold.ndim == 0 and not self.network.neuron_model.signed:
+            # The input is spikes times one positive threshold, so each element is 0
+            # or the threshold: one matrix-vector product with fan-out / threshold
+            # counts the events without building a 0/1 mask first.
+            per_image = tf.linalg.matvec(tf.reshape(inputs, [batch, -1]), fan_out / np.abs(threshold))
+            return tf.round(tf.reduce_sum(per_image))
+
+        # A matrix-vector product with the flattened fan-out map reads the events
+        # once, where a broadcast multiply and sum take two passes.
+        events = tf.cast(tf.not_equal(inputs, 0.0), tf.float32)
+        return tf.reduce_sum(tf.linalg.matvec(tf.reshape(events, [batch, -1]), fan_out))
+
     def _constant_nodes(self) -> set[str]:
         constant = {self._input}
         for node in self._nodes:
@@ -255,11 +274,7 @@ class Simulator:
                     continue
                 inputs = [values[name] for name in node.inputs]
                 if node.name in synops:
-                    events = tf.cast(tf.not_equal(inputs[0], 0.0), tf.float32)
-                    # A matrix-vector product with the flattened fan-out map reads the
-                    # events once, where a broadcast multiply and sum take two passes.
-                    per_image = tf.linalg.matvec(tf.reshape(events, [batch, -1]), self._fan_out[node.name].reshape(-1))
-                    new_synops[node.name] = tf.reduce_sum(per_image)
+                    new_synops[node.name] = self._synaptic_operations(node, inputs[0], batch)
                 if node.name in self._neurons:
                     parameters = self._parameters[node.name]
                     values[node.name], new_states[node.name] = self._neuron_updates[node.name](inputs[0], states[node.name])

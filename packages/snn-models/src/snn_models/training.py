@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import tempfile
 from pathlib import Path
 
 import keras
@@ -28,6 +29,9 @@ from snn_core import (
     save_model,
     write_json,
 )
+from snn_core.distribute import is_chief
+from snn_core.precision import check_precision, with_precision
+
 from snn_models.augmentation import augment, uses_soft_labels
 from snn_models.schedules import learning_rate_schedule
 
@@ -64,6 +68,8 @@ def train(
     resume: bool = False,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     keep_checkpoint: bool = True,
+    strategy: tf.distribute.Strategy | None = None,
+    precision: str = "float32",
 ) -> keras.Model:
     """Build ``spec`` for ``dataset``, train it, and write the run directory's artifacts.
 
@@ -82,6 +88,13 @@ def train(
         callbacks: extra Keras callbacks for ``fit``.
         keep_checkpoint: keep ``checkpoint/`` after training finishes, so that a
             later call with more epochs and ``resume=True`` continues the run.
+        strategy: a ``tf.distribute`` strategy for synchronous data-parallel
+            training; ``recipe.batch_size`` is the global batch. Only the chief
+            writes into ``output_dir``; other workers write into a temporary
+            directory. Batch-norm statistics are synchronized across replicas, so
+            every replica ends with the same weights.
+        precision: Keras dtype policy during training (``mixed_float16``,
+            ``mixed_bfloat16``); the saved model computes in float32 again.
 
     Returns:
         The trained model.
@@ -92,26 +105,34 @@ def train(
             one the checkpoint was trained with.
     """
     recipe = recipe or spec.recipe
-    output_dir = Path(output_dir)
+    strategy = strategy or tf.distribute.get_strategy()
+    output_dir = Path(output_dir) if is_chief(strategy) else Path(tempfile.mkdtemp(prefix="snn-worker-"))
     _check_resume(output_dir, resume, spec, dataset, recipe)
     keras.utils.set_random_seed(recipe.seed)
 
-    model = spec.build(dataset.image_shape, dataset.num_classes)
-    if weights is not None:
-        from snn_models.weights import load_weights
-
-        load_weights(model, weights)
-
     train_data, steps_per_epoch = _training_data(dataset, recipe, data_dir)
-    soft_labels = uses_soft_labels(recipe)
-    from_logits = not _ends_in_softmax(model)
-    if soft_labels:
-        loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits)
-        metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
-    else:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
-        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss, metrics=metrics)
+    check_precision(precision)
+    with strategy.scope():
+        previous_policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(precision)
+        try:
+            model = spec.build(dataset.image_shape, dataset.num_classes)
+        finally:
+            keras.config.set_dtype_policy(previous_policy)
+        if weights is not None:
+            from snn_models.weights import load_weights
+
+            load_weights(model, weights)
+
+        soft_labels = uses_soft_labels(recipe)
+        from_logits = not _ends_in_softmax(model)
+        if soft_labels:
+            loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+            metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
+        else:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss, metrics=metrics)
 
     document = {
         "model": spec.name,
@@ -119,12 +140,22 @@ def train(
         "recipe": recipe.to_dict(),
         "weights": str(weights) if weights is not None else None,
         "steps_per_epoch": steps_per_epoch,
+        "precision": precision,
+        "strategy": {
+            "type": type(strategy).__name__,
+            "replicas": strategy.num_replicas_in_sync,
+            "workers": _worker_count(strategy),
+        },
         "provenance": provenance(model=spec.name, dataset=dataset.name),
     }
     write_json(output_dir / "training.json", document)
 
     history: dict[str, list[float]] = {}
-    if recipe.epochs > 0:
+    if recipe.epochs > 0 and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        if resume:
+            raise SnnError("--resume is not supported with the multi-worker strategy yet; start the run again")
+        history = fit_multi_worker(model, train_data, recipe.epochs, steps_per_epoch, strategy, progress)
+    elif recipe.epochs > 0:
         fit_callbacks = [
             keras.callbacks.BackupAndRestore(
                 output_dir / CHECKPOINT_DIR, save_freq="epoch", delete_checkpoint=not keep_checkpoint
@@ -145,10 +176,13 @@ def train(
         )
         history = {key: [float(value) for value in values] for key, values in result.history.items()}
 
+    optimizer_steps = int(model.optimizer.iterations.numpy())
+    if precision != "float32":
+        model = with_precision(model, "float32")
     save_model(model, output_dir / "model.keras")
     document.update(
         {
-            "optimizer_steps": int(model.optimizer.iterations.numpy()),
+            "optimizer_steps": optimizer_steps,
             "history": history,
             "final_loss": history["loss"][-1] if history.get("loss") else None,
             "final_train_accuracy": history["accuracy"][-1] if history.get("accuracy") else None,
@@ -156,6 +190,80 @@ def train(
     )
     write_json(output_dir / "training.json", document)
     return model
+
+
+def _worker_count(strategy: tf.distribute.Strategy) -> int:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    return max(1, len(resolver.cluster_spec().as_dict().get("worker", [])) + len(resolver.cluster_spec().as_dict().get("chief", [])))
+
+
+def fit_multi_worker(
+    model: keras.Model,
+    train_data: tf.data.Dataset,
+    epochs: int,
+    steps_per_epoch: int,
+    strategy: tf.distribute.Strategy,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+) -> dict[str, list[float]]:
+    """Train a compiled ``model`` with a custom loop under a multi-worker strategy.
+
+    Keras 3's ``fit`` does not run under ``MultiWorkerMirroredStrategy`` (it fails
+    converting per-replica values, keras-team/keras issue 20585, open for Keras
+    3.15), so the loop is written here with ``strategy.run``: each replica computes
+    the loss on its share of the global batch, gradients are summed across
+    replicas by the optimizer, and batch-norm statistics are synchronized.
+
+    Returns:
+        ``{"loss": [...], "accuracy": [...]}``, the mean training loss and the
+        training accuracy of every epoch.
+    """
+    # NOTE: no per-epoch checkpoint in this loop, so a multi-worker run cannot resume.
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.synchronized = True
+
+    loss_function = model.loss
+    optimizer = model.optimizer
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_step(images, labels):
+        with tf.GradientTape() as tape:
+            outputs = model(images, training=True)
+            # Each replica's mean over its equal share; the sum over replicas is the global mean.
+            loss = loss_function(labels, outputs) / replicas
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+        classes = labels if labels.shape.rank == 1 else tf.argmax(labels, axis=-1)
+        predictions = tf.argmax(outputs, axis=-1)
+        correct = tf.reduce_sum(tf.cast(predictions == tf.cast(classes, predictions.dtype), tf.float32))
+        return loss, correct, tf.cast(tf.shape(outputs)[0], tf.float32)
+
+    @tf.function
+    def global_step(images, labels):
+        results = strategy.run(replica_step, args=(images, labels))
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
+
+    batches = iter(strategy.experimental_distribute_dataset(train_data))
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    for epoch in range(1, epochs + 1):
+        loss_sum, correct, seen = 0.0, 0.0, 0.0
+        for _ in range(steps_per_epoch):
+            images, labels = next(batches)
+            loss, batch_correct, batch_size = global_step(images, labels)
+            loss_sum += float(loss)
+            correct += float(batch_correct)
+            seen += float(batch_size)
+        history["loss"].append(loss_sum / steps_per_epoch)
+        history["accuracy"].append(correct / seen)
+        if progress is not None:
+            progress(epoch, {"loss": history["loss"][-1], "accuracy": history["accuracy"][-1]})
+
+    for layer in norms:
+        layer.synchronized = False
+    return history
 
 
 def _check_resume(output_dir: Path, resume: bool, spec: ModelSpec, dataset: DatasetSpec, recipe: TrainingRecipe) -> None:

@@ -36,6 +36,8 @@ from snn_cli.progress import Reporter
 @options.batch_size
 @options.data_dir
 @options.seed
+@options.strategy
+@options.precision
 @click.option("--quiet", "-q", is_flag=True, help="Print only the result table.")
 def run(
     dataset: str,
@@ -51,6 +53,8 @@ def run(
     batch_size: int,
     data_dir: Path | None,
     seed: int,
+    strategy: str,
+    precision: str,
     quiet: bool,
 ) -> None:
     """Run all five steps: train (or load), evaluate, fuse batch norm, collect statistics, convert and simulate.
@@ -71,6 +75,8 @@ def run(
         batch_size=batch_size,
         data_dir=data_dir,
         seed=seed,
+        strategy=strategy,
+        precision=precision,
     )
     config = RunConfig(**{**config.__dict__, "output": output or default_run_directory(config)})
 

@@ -97,6 +97,7 @@ def fuse(model_path: Path, dataset: str, output: Path, batch_size: int, data_dir
     help="Directory for one PNG per layer: its distribution on log axes with the --norm scale marked.",
 )
 @options.normalization
+@options.strategy
 def stats(
     model_path: Path,
     dataset: str,
@@ -106,6 +107,7 @@ def stats(
     channel_histograms: bool,
     plot_dir: Path | None,
     normalization: str,
+    strategy: str,
 ) -> None:
     """Step 4: collect activation distributions of every neuron layer over the training split."""
     from snn_core import SnnError, get_dataset, load_model, resolve_normalizer
@@ -118,7 +120,7 @@ def stats(
             "choose one such as p99.9, max or channel-max"
         )
     fused = load_model(model_path)
-    statistics = stats_step(fused, dataset, output, Reporter(), data_dir, batch_size, channel_histograms)
+    statistics = stats_step(fused, dataset, output, Reporter(), data_dir, batch_size, channel_histograms, strategy)
     for name, layer in statistics.layers.items():
         click.echo(f"{name}: max {layer.max:.4g}, p99.9 {layer.percentile(99.9):.4g}, {layer.positive} positive values")
 

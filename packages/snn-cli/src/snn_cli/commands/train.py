@@ -45,8 +45,10 @@ from snn_cli.progress import Reporter
 )
 @options.data_dir
 @options.seed
+@options.strategy
+@options.precision
 def train(model: str, dataset: str, weights: Path | None, resume: bool, output: Path, data_dir: Path | None, seed: int,
-          **recipe_options) -> None:
+          strategy: str, precision: str, **recipe_options) -> None:
     """Step 1: build a zoo model and train it; write model.keras, training.json and a checkpoint per epoch.
 
     Options left out take the model's default recipe. The run directory is named
@@ -65,5 +67,8 @@ def train(model: str, dataset: str, weights: Path | None, resume: bool, output: 
 
     directory = output / f"{model}-{dataset}" / recipe.run_name()
     click.echo(f"run directory: {directory}")
-    config = RunConfig(dataset=dataset, model=model, epochs=recipe.epochs, data_dir=data_dir, seed=seed)
+    config = RunConfig(
+        dataset=dataset, model=model, epochs=recipe.epochs, data_dir=data_dir, seed=seed, strategy=strategy,
+        precision=precision,
+    )
     train_step(config, directory, Reporter(), recipe=recipe, weights=weights, resume=resume)
