@@ -6,11 +6,12 @@ test digits for the same T:
 
 - by this project's simulator (analog input, integrate-and-fire neurons with reset
   by subtraction, output layer summed over time);
-- by SpikingJelly: the same weights copied into ``torch.nn`` layers with
-  SpikingJelly's ``IFNode`` (``v_reset=None``: reset by subtraction, with the
-  layer's threshold) after every ReLU, each spike multiplied by its threshold as
-  our converter does, run in SpikingJelly's usual single-step loop (the whole
-  network once per time step, then ``functional.reset_net``).
+- by SpikingJelly: the same weights copied into ``torch.nn`` layers, with
+  SpikingJelly's ``IFNode`` after every ReLU (``v_reset=None`` is reset by
+  subtraction, with the layer's threshold). Each spike is multiplied by its
+  threshold, as our converter does. The network runs in SpikingJelly's usual
+  single-step loop: the whole network once per time step, then
+  ``functional.reset_net``.
 
 Both sides therefore compute the same dynamics, and their accuracy after every step
 should agree up to float rounding of the two libraries' convolutions. A second
@@ -81,6 +82,7 @@ def train_demo(directory: Path, normalization: str) -> None:
 def benchmark(run_directory: Path, arguments: argparse.Namespace) -> None:
     import tensorflow as tf
     import torch
+
     from snn_core import Simulator, SpikingNetwork
 
     if arguments.threads:

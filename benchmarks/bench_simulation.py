@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     import tensorflow as tf
+
     from snn_core import SnnError
 
     if arguments.threads:
@@ -158,6 +159,7 @@ def prepare_fallback(test_images: int) -> harness.Prepared:
     import time
 
     import tensorflow as tf
+
     from snn_core import batched, collect_activation_stats, convert, fuse_batch_norm
 
     images, labels, _ = harness.load_test_images(FALLBACK_CIFAR_MODEL, test_images)
@@ -180,6 +182,7 @@ def prepare_fallback(test_images: int) -> harness.Prepared:
 
 def benchmark_model(model_name: str, arguments: argparse.Namespace) -> dict:
     import tensorflow as tf
+
     from snn_core import Simulator
 
     digits = model_name in harness.DIGITS_MODELS
@@ -295,6 +298,7 @@ def measure_memory(prepared: harness.Prepared, batch: int, timesteps: list[int])
 def memory_child(arguments: argparse.Namespace) -> None:
     """Simulate one batch for T steps and print peak memory as JSON (run in a fresh process)."""
     import tensorflow as tf
+
     from snn_core import Simulator, SpikingNetwork
 
     network = SpikingNetwork.load(arguments.memory_child)

@@ -59,8 +59,9 @@ def load_test_images(model_name: str, count: int, seed: int = 0) -> tuple[np.nda
     """Return ``count`` test images and labels for ``model_name`` and where they came from.
 
     Digits models get the embedded digits. Other models get CIFAR-10 test images,
-    shuffled with ``seed`` because the files are sorted by class; without the
-    CIFAR-10 files they get random images of the same shape, which time the same.
+    shuffled with ``seed`` because the files are sorted by class. Without the
+    CIFAR-10 files they get random images of the same shape, which take the same
+    time to simulate.
     """
     if model_name in DIGITS_MODELS:
         from snn_core.digits import load_arrays
@@ -118,6 +119,7 @@ def prepare(
     loaded fused model and activation statistics.
     """
     import tensorflow as tf
+
     from snn_core import (
         ActivationStatistics,
         batched,
@@ -221,7 +223,7 @@ def environment() -> dict[str, object]:
 def save_results(name: str, document: dict, directory: Path = RESULTS_DIRECTORY) -> Path:
     """Write ``document`` to ``directory/<name>-<UTC time>.json`` and return the path."""
     directory.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"{name}-{stamp}.json"
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     return path

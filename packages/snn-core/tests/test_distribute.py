@@ -39,6 +39,12 @@ def test_mirrored_reductions_equal_one_device(mirrored_results):
     assert images == expected_images == 1000
 
 
+def test_mirrored_simulation_equals_one_device(mirrored_results):
+    assert mirrored_results["mirrored_samples"] == 1000
+    assert mirrored_results["mirrored_snn_accuracy"] == mirrored_results["default_snn_accuracy"]
+    assert mirrored_results["mirrored_spike_counts"] == mirrored_results["default_spike_counts"]
+
+
 def test_bfloat16_accuracy_close_to_float32(mirrored_results):
     assert abs(mirrored_results["bfloat16_accuracy"] - mirrored_results["default_accuracy"]) <= 0.01
 

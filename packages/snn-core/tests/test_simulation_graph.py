@@ -1,9 +1,9 @@
 """What the simulator's compiled graph computes per time step, read from the graph itself.
 
-These tests time nothing: they inspect the traced ``tf.while_loop`` to check that
-layers seeing only a constant input run once before the loop, that nothing per
-step is kept beyond scalars, and that the fused neuron update computes what the
-plain TensorFlow one does.
+These tests time nothing. They inspect the traced ``tf.while_loop``: layers that
+see only a constant input run once before the loop, and nothing per step is kept
+beyond scalars. The last test checks that the fused neuron update computes what
+the plain TensorFlow one does.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from snn_core import InputEncoder, Plugins, Simulator, collect_activation_stats, convert, hookimpl
 
 WHILE_OPS = ("While", "StatelessWhile")

@@ -242,8 +242,20 @@ def convert_step(
     return network
 
 
-def simulate_step(network, dataset_name: str, timesteps: int, encoder: str, reporter: Reporter, data_dir=None, batch_size: int = 250, seed: int = 0, decoder: str = "potential"):
+def simulate_step(
+    network,
+    dataset_name: str,
+    timesteps: int,
+    encoder: str,
+    reporter: Reporter,
+    data_dir=None,
+    batch_size: int = 250,
+    seed: int = 0,
+    decoder: str = "potential",
+    strategy: str = "default",
+):
     from snn_core import Simulator, batched, get_dataset
+    from snn_core.distribute import make_strategy
     from snn_core.simulation import output_threshold_from_data
 
     dataset = get_dataset(dataset_name)
@@ -256,7 +268,12 @@ def simulate_step(network, dataset_name: str, timesteps: int, encoder: str, repo
         reporter.done(f"largest ANN output {output_threshold:.4g}")
     reporter.start(f"5/5 simulate {timesteps} time steps with {encoder} input and the {decoder} decoder")
     simulator = Simulator(network, encoder=encoder, seed=seed, decoder=decoder, output_threshold=output_threshold)
-    result = simulator.run(batched(dataset.load(dataset.test_split, data_dir), batch_size), timesteps, reporter.counter(total))
+    result = simulator.run(
+        batched(dataset.load(dataset.test_split, data_dir), batch_size),
+        timesteps,
+        reporter.counter(total),
+        strategy=make_strategy(strategy),
+    )
     reporter.done(f"accuracy after {timesteps} steps {100 * result.accuracy_per_step[-1]:.2f}%")
     return result
 
@@ -323,6 +340,7 @@ def operations_document(result, energy=None) -> dict[str, Any]:
 def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
     """Run the five steps into ``config.output`` and return the ``results.json`` document."""
     from snn_core import get_dataset, get_plugins, load_model, prepare_for_conversion, resolve_normalizer, write_json
+    from snn_core.distribute import is_chief, make_strategy
 
     # Check every name before the first step, so a typo fails at once, not after training.
     plugins = get_plugins()
@@ -359,7 +377,8 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
         dataset_name=config.dataset, data_dir=config.data_dir, timesteps=config.timesteps,
     )
     result = simulate_step(
-        network, config.dataset, config.timesteps, config.encoder, seed=config.seed, decoder=config.decoder, **common
+        network, config.dataset, config.timesteps, config.encoder, seed=config.seed, decoder=config.decoder,
+        strategy=config.strategy, **common,
     )
 
     document = results_document(
@@ -379,7 +398,8 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
             "config": {key: str(value) if isinstance(value, Path) else value for key, value in dataclasses.asdict(config).items()},
         },
     )
-    write_json(directory / "results.json", document)
+    if is_chief(make_strategy(config.strategy)):
+        write_json(directory / "results.json", document)
     return document
 
 

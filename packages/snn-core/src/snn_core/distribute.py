@@ -56,8 +56,15 @@ def configure_logical_cpus(count: int) -> None:
             ) from None
 
 
+_strategies: dict[str, tf.distribute.Strategy] = {}
+
+
 def make_strategy(name: str = "default") -> tf.distribute.Strategy:
     """Return the strategy called ``name`` (one of :data:`STRATEGIES`).
+
+    The first call for a name creates the strategy and later calls return the same
+    object: two live instances of a collective strategy in one process reuse
+    collective keys and abort each other's operations.
 
     Raises:
         SnnError: unknown name, or ``multi-worker`` without a valid ``TF_CONFIG``.
@@ -65,17 +72,22 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
     if name == "default":
         return tf.distribute.get_strategy()
 
+    if name not in STRATEGIES:
+        raise SnnError(f"unknown --strategy value {name!r}; valid strategies: {', '.join(STRATEGIES)}")
+    if name not in _strategies:
+        _strategies[name] = _create_strategy(name)
+    return _strategies[name]
+
+
+def _create_strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         if tf.config.list_logical_devices("GPU"):
             return tf.distribute.MirroredStrategy()
         devices = [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
 
-    if name == "multi-worker":
-        _check_tf_config()
-        return tf.distribute.MultiWorkerMirroredStrategy()
-
-    raise SnnError(f"unknown --strategy value {name!r}; valid strategies: {', '.join(STRATEGIES)}")
+    _check_tf_config()
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def _check_tf_config() -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from snn_core.conversion import SpikingNetwork
+from snn_core.distribute import SUM, reduce_over_dataset
 from snn_core.errors import SnnError
 from snn_core.graph import call_node, input_layer_name, layer_graph, output_layer_name
 from snn_core.layer_converters import Stateful
@@ -311,29 +312,38 @@ class Simulator:
         dataset: tf.data.Dataset,
         timesteps: int,
         progress: Callable[[int], None] | None = None,
+        strategy: tf.distribute.Strategy | None = None,
     ) -> SimulationResult:
-        """Simulate every batch of ``dataset`` (batched ``(images, labels)``) for ``timesteps`` steps."""
+        """Simulate every batch of ``dataset`` (batched ``(images, labels)``) for ``timesteps`` steps.
+
+        Under a ``strategy`` with several replicas, each replica simulates its share
+        of every batch for all T steps, and the per-step correct counts and the
+        spike and operation counts are summed, which equals a one-device run.
+        """
         if timesteps < 1:
             raise SnnError(f"the number of time steps must be at least 1, got {timesteps}")
 
-        correct = np.zeros(timesteps, np.int64)
-        counts = {name: 0.0 for name in self._neurons}
-        synops = {name: 0.0 for name in self._synapse_layers}
-        synops_per_step = np.zeros(timesteps, np.float64)
-        samples = 0
-        for images, labels in dataset:
-            batch_correct, batch_counts, batch_synops, batch_synops_per_step = self._run(
-                tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32)
-            )
-            correct += batch_correct.numpy()
-            for name, value in batch_counts.items():
-                counts[name] += float(value)
-            for name, value in batch_synops.items():
-                synops[name] += float(value)
-            synops_per_step += batch_synops_per_step.numpy()
-            samples += int(images.shape[0])
-            if progress is not None:
-                progress(samples)
+        if strategy is not None and strategy.num_replicas_in_sync > 1:
+            correct, counts, synops, synops_per_step, samples = self._run_distributed(dataset, timesteps, progress, strategy)
+        else:
+            correct = np.zeros(timesteps, np.int64)
+            counts = {name: 0.0 for name in self._neurons}
+            synops = {name: 0.0 for name in self._synapse_layers}
+            synops_per_step = np.zeros(timesteps, np.float64)
+            samples = 0
+            for images, labels in dataset:
+                batch_correct, batch_counts, batch_synops, batch_synops_per_step = self._run(
+                    tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32)
+                )
+                correct += batch_correct.numpy()
+                for name, value in batch_counts.items():
+                    counts[name] += float(value)
+                for name, value in batch_synops.items():
+                    synops[name] += float(value)
+                synops_per_step += batch_synops_per_step.numpy()
+                samples += int(images.shape[0])
+                if progress is not None:
+                    progress(samples)
 
         if samples == 0:
             raise SnnError("the dataset to simulate is empty")
@@ -349,6 +359,24 @@ class Simulator:
             ann_multiply_accumulates=dict(self.ann_macs),
             synaptic_operations_per_step=synops_per_step,
         )
+
+
+    def _run_distributed(self, dataset, timesteps: int, progress, strategy: tf.distribute.Strategy):
+        def replica_batch(images, labels):
+            return self._run_batch(tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32))
+
+        reductions = (
+            SUM,
+            {name: SUM for name in sorted(self._neurons)},
+            {name: SUM for name in sorted(self._synapse_layers)},
+            SUM,
+        )
+        (correct, counts, synops, synops_per_step), samples = reduce_over_dataset(
+            dataset, replica_batch, reductions, strategy, progress
+        )
+        counts = {name: float(value) for name, value in counts.items()}
+        synops = {name: float(value) for name, value in synops.items()}
+        return correct, counts, synops, synops_per_step, samples
 
 
 def _spike_count(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:

@@ -150,6 +150,14 @@ def train(
     }
     write_json(output_dir / "training.json", document)
 
+    # Batch norms of replicas that each normalize with their own share's moments
+    # would end with different moving statistics; synchronized moments keep every
+    # replica's copy identical.
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    synchronize = strategy.num_replicas_in_sync > 1
+    for layer in norms:
+        layer.synchronized = synchronize
+
     history: dict[str, list[float]] = {}
     if recipe.epochs > 0 and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         if resume:
@@ -176,6 +184,8 @@ def train(
         )
         history = {key: [float(value) for value in values] for key, values in result.history.items()}
 
+    for layer in norms:
+        layer.synchronized = False
     optimizer_steps = int(model.optimizer.iterations.numpy())
     if precision != "float32":
         model = with_precision(model, "float32")
@@ -220,10 +230,6 @@ def fit_multi_worker(
         training accuracy of every epoch.
     """
     # NOTE: no per-epoch checkpoint in this loop, so a multi-worker run cannot resume.
-    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in norms:
-        layer.synchronized = True
-
     loss_function = model.loss
     optimizer = model.optimizer
     replicas = strategy.num_replicas_in_sync
@@ -261,8 +267,6 @@ def fit_multi_worker(
         if progress is not None:
             progress(epoch, {"loss": history["loss"][-1], "accuracy": history["accuracy"][-1]})
 
-    for layer in norms:
-        layer.synchronized = False
     return history
 
 

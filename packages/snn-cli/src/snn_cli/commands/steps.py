@@ -180,6 +180,7 @@ def convert(
 @options.batch_size
 @options.data_dir
 @options.seed
+@options.strategy
 def simulate(
     network_dir: Path,
     dataset: str,
@@ -192,6 +193,7 @@ def simulate(
     batch_size: int,
     data_dir: Path | None,
     seed: int,
+    strategy: str,
 ) -> None:
     """Step 5b: simulate a converted network on the test split and print accuracy per time step."""
     from snn_core import SpikingNetwork, get_dataset, get_plugins, write_json
@@ -201,7 +203,7 @@ def simulate(
     network = SpikingNetwork.load(network_dir)
     if neuron is not None:
         network = network.with_neuron_model(get_plugins().neuron_models.get(neuron))
-    result = simulate_step(network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed, decoder)
+    result = simulate_step(network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed, decoder, strategy)
     document = results_document(
         result,
         dnn_accuracy,
