@@ -6,14 +6,17 @@ catches them and prints one line to stderr with a non-zero exit, never a traceba
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 
 import click
 
 from snn_cli import __version__
-from snn_cli.commands import compare_norm, plugins, report, run, steps, train
+from snn_cli.quiet import import_tensorflow_quietly
+
+# Before the command modules, some of which import TensorFlow.
+import_tensorflow_quietly()
+
+from snn_cli.commands import compare_norm, plugins, report, run, steps, train  # noqa: E402
 
 EXIT_USER_ERROR = 1
 
@@ -62,39 +65,7 @@ for command in steps.COMMANDS:
     cli.add_command(command)
 
 
-@contextlib.contextmanager
-def _stderr_silenced():
-    # TensorFlow's C++ start-up lines (CPU features, missing CUDA drivers) are
-    # written before its log level applies, straight to file descriptor 2.
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow and probe its devices with its C++ start-up log hidden.
-
-    Set ``SNN_TF_LOGS=1`` to see that log.
-    """
-    if os.environ.get("SNN_TF_LOGS") == "1":
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _stderr_silenced():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-
-
 def main(argv: list[str] | None = None) -> None:
-    arguments = sys.argv[1:] if argv is None else argv
-    if not {"-h", "--help", "--version"} & set(arguments) and arguments:
-        _import_tensorflow_quietly()
     cli.main(args=argv, prog_name="snn")
 
 
