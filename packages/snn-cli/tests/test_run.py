@@ -7,6 +7,7 @@ import json
 import keras
 import pytest
 from click.testing import CliRunner
+
 from snn_cli.main import cli
 
 

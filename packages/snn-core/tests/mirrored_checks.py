@@ -18,6 +18,7 @@ configure_logical_cpus(2)
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
 from snn_core import (  # noqa: E402
     NormalizationMethod,
     Plugins,

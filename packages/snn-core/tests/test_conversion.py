@@ -6,11 +6,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from snn_core import (
     NormalizationMethod,
     Plugins,
-    SpikingNetwork,
     Simulator,
+    SpikingNetwork,
     UnsupportedLayerError,
     collect_activation_stats,
     convert,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from snn_core import SnnError
 from snn_core.distribute import make_strategy
 

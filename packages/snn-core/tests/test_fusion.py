@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+
 from snn_core import FusionMismatchError, check_fusion, fuse_batch_norm
 
 

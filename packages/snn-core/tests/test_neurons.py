@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+
 from snn_core import IFParameters
 from snn_core.neurons import IF_SUBTRACT
 

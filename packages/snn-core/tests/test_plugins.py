@@ -8,6 +8,7 @@ import textwrap
 from dataclasses import dataclass
 
 import pytest
+
 from snn_core import DuplicateNameError, Plugins, UnknownNameError, hookimpl
 from snn_core.neurons import IF_SUBTRACT
 

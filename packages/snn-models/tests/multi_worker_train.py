@@ -12,6 +12,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+
 from snn_core import get_dataset  # noqa: E402
 from snn_core.distribute import make_strategy  # noqa: E402
 from snn_models import get_model_spec, train  # noqa: E402

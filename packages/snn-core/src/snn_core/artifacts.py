@@ -106,7 +106,7 @@ def provenance(**inputs: Any) -> dict[str, Any]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
     return {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "versions": versions,
         "inputs": {key: str(value) if isinstance(value, Path) else value for key, value in inputs.items()},
     }

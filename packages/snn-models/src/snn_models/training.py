@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -31,7 +31,6 @@ from snn_core import (
 )
 from snn_core.distribute import is_chief
 from snn_core.precision import check_precision, with_precision
-
 from snn_models.augmentation import augment, uses_soft_labels
 from snn_models.schedules import learning_rate_schedule
 
@@ -240,7 +239,7 @@ def fit_multi_worker(
             # Each replica's mean over its equal share; the sum over replicas is the global mean.
             loss = loss_function(labels, outputs) / replicas
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
 
         classes = labels if labels.shape.rank == 1 else tf.argmax(labels, axis=-1)
         predictions = tf.argmax(outputs, axis=-1)
