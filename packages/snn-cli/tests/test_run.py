@@ -106,3 +106,21 @@ def test_unknown_normalization_lists_methods(tmp_path):
 
     line = _single_line_error(result)
     assert "'median'" in line and "max" in line and "p<number>" in line
+
+
+def test_dataset_shape_mismatch_is_one_line(demo_run):
+    directory, _ = demo_run
+
+    result = CliRunner().invoke(cli, ["evaluate", str(directory / "model.keras"), "--dataset", "cifar10-npz"])
+
+    line = _single_line_error(result)
+    assert "expects images of shape 28x28x1" in line
+    assert "'cifar10-npz' has 32x32x3" in line
+
+
+def test_percentile_out_of_range_fails_first(tmp_path):
+    result = CliRunner().invoke(cli, ["run", "--norm", "p200", "--output", str(tmp_path / "run")])
+
+    line = _single_line_error(result)
+    assert "'p200'" in line and "(0, 100]" in line
+    assert not (tmp_path / "run").exists()

@@ -118,10 +118,12 @@ def evaluate_step(
     precision: str = "float32",
 ) -> float:
     from snn_core import batched, evaluate, get_dataset, provenance, write_json
+    from snn_core.datasets import check_input_shape
     from snn_core.distribute import is_chief, make_strategy
     from snn_core.precision import with_precision
 
     dataset = get_dataset(dataset_name)
+    check_input_shape(model, dataset)
     total = dataset.num_examples.get(dataset.test_split)
     distribution = make_strategy(strategy)
     reporter.start(title)
@@ -156,8 +158,10 @@ def fuse_step(model, dataset_name: str, output: Path, reporter: Reporter, data_d
     The fused model is written only after the check passes.
     """
     from snn_core import batched, check_fusion, fuse_batch_norm, get_dataset, provenance, save_model, write_json
+    from snn_core.datasets import check_input_shape
 
     dataset = get_dataset(dataset_name)
+    check_input_shape(model, dataset)
     reporter.start("3/5 fuse batch norm into the kernels")
     fused, report = fuse_batch_norm(model)
     images = batched(dataset.load(dataset.test_split, data_dir).take(FUSION_CHECK_IMAGES), batch_size)
@@ -186,9 +190,11 @@ def stats_step(
     channel_histograms: bool = True, strategy: str = "default",
 ):
     from snn_core import batched, collect_activation_stats, get_dataset, provenance
+    from snn_core.datasets import check_input_shape
     from snn_core.distribute import is_chief, make_strategy
 
     dataset = get_dataset(dataset_name)
+    check_input_shape(fused, dataset)
     total = dataset.num_examples.get(dataset.train_split)
     distribution = make_strategy(strategy)
     reporter.start(f"4/5 collect activation statistics on the {dataset.train_split!r} split")
@@ -255,10 +261,12 @@ def simulate_step(
     strategy: str = "default",
 ):
     from snn_core import Simulator, batched, get_dataset
+    from snn_core.datasets import check_input_shape
     from snn_core.distribute import make_strategy
     from snn_core.simulation import output_threshold_from_data
 
     dataset = get_dataset(dataset_name)
+    check_input_shape(network.topology, dataset)
     total = dataset.num_examples.get(dataset.test_split)
     output_threshold = None
     if decoder == "spikes":
@@ -340,6 +348,7 @@ def operations_document(result, energy=None) -> dict[str, Any]:
 def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
     """Run the five steps into ``config.output`` and return the ``results.json`` document."""
     from snn_core import get_dataset, get_plugins, load_model, prepare_for_conversion, resolve_normalizer, write_json
+    from snn_core.datasets import check_input_shape
     from snn_core.distribute import is_chief, make_strategy
 
     # Check every name before the first step, so a typo fails at once, not after training.
@@ -355,11 +364,26 @@ def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
     model = None
     if config.model_path is not None:
         model = load_model(config.model_path)
+        check_input_shape(model, get_dataset(config.dataset))
         prepare_for_conversion(model)  # an unconvertible model fails here, before any work
 
     directory = config.output
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     reporter.note(f"run directory: {directory}")
+    try:
+        return _run_steps(config, directory, model, reporter)
+    except BaseException:
+        # A run that fails before its first artifact leaves no empty directory behind.
+        if created and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+        raise
+
+
+def _run_steps(config: RunConfig, directory: Path, model, reporter: Reporter) -> dict[str, Any]:
+    from snn_core import write_json
+    from snn_core.distribute import is_chief, make_strategy
+
     if model is None:
         model = train_step(config, directory, reporter)
 

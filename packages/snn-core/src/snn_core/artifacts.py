@@ -96,7 +96,10 @@ def load_model(path: Path | str) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for corrupt files.
-        raise ArtifactError(f"could not load model {path}: {error}") from None
+        raise ArtifactError(
+            f"could not load model {path}: the file is not a readable Keras model ({type(error).__name__}); "
+            "check that it was written by Keras model.save"
+        ) from None
 
 
 def provenance(**inputs: Any) -> dict[str, Any]:

@@ -68,3 +68,19 @@ def batched(dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     if batch_size < 1:
         raise SnnError(f"batch size must be at least 1, got {batch_size}")
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def check_input_shape(model, dataset: DatasetSpec) -> None:
+    """Raise :class:`SnnError` unless ``dataset``'s images fit ``model``'s input.
+
+    Dimensions the model leaves open (``None``) match any size.
+    """
+    expected = tuple(model.inputs[0].shape[1:])
+    actual = tuple(dataset.image_shape)
+    fits = len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual, strict=True))
+    if not fits:
+        shape = "x".join("any" if size is None else str(size) for size in expected)
+        raise SnnError(
+            f"model {model.name!r} expects images of shape {shape}, but dataset {dataset.name!r} has "
+            f"{'x'.join(map(str, actual))}; pass --dataset with the dataset the model was trained on"
+        )

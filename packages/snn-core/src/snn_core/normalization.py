@@ -69,6 +69,9 @@ class NormalizationMethod:
             with ``needs_simulation`` is called as ``compute_scales(stats, argument,
             context)`` with a :class:`NormalizationContext`.
         accepts_argument: whether the name may be followed by a number.
+        argument_range: ``(low, high)``: the number must satisfy
+            ``low < number <= high``; checked when the name is resolved, before
+            any work. ``None`` accepts any number.
         default_argument: the number used when a method that accepts one is named
             without it.
         needs_simulation: whether the method runs the spiking network on training
@@ -82,6 +85,7 @@ class NormalizationMethod:
     name: str
     compute_scales: ScaleFunction
     accepts_argument: bool = False
+    argument_range: tuple[float, float] | None = None
     default_argument: float | None = None
     needs_simulation: bool = False
     needs_channel_histograms: bool = False
@@ -156,7 +160,16 @@ def resolve_normalizer(spec: str, plugins: Plugins | None = None) -> Normalizer:
     method = registry.get(match["base"])
     if not method.accepts_argument:
         raise SnnError(f"normalization method {method.name!r} takes no number, got {spec!r}; use {method.name!r}")
-    return Normalizer(method, float(match["argument"]), spec)
+    argument = float(match["argument"])
+    if method.argument_range is not None:
+        low, high = method.argument_range
+        if not low < argument <= high:
+            example = f"{method.name}{method.default_argument:g}" if method.default_argument is not None else method.name
+            raise SnnError(
+                f"normalization method {method.name!r} needs a number in ({low:g}, {high:g}], got {spec!r}; "
+                f"for example {example}"
+            )
+    return Normalizer(method, argument, spec)
 
 
 def _unknown_message(spec: str, registry) -> str:

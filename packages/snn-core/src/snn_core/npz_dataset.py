@@ -66,7 +66,7 @@ class NpzSplits:
         if not found:
             raise DatasetNotAvailableError(
                 f"dataset {self.name!r} has no {split!r} files {pattern} in {directory}; put .npz files "
-                "holding arrays x (uint8 NHWC) and y (labels) there, or pass --data-dir DIR"
+                "holding arrays x (uint8 NHWC) and y (labels) there, or point --data-dir at a folder that has them"
             )
         return found
 

@@ -64,6 +64,7 @@ CHANNEL_PERCENTILE = NormalizationMethod(
     name="channel-p",
     compute_scales=channel_percentile_scales,
     accepts_argument=True,
+    argument_range=(0.0, 100.0),
     default_argument=DEFAULT_CHANNEL_PERCENTILE,
     needs_channel_histograms=True,
     summary="channel-wise percentile of positive activations, e.g. channel-p99.9 (default 99.9)",

@@ -46,6 +46,7 @@ PERCENTILE = NormalizationMethod(
     name="p",
     compute_scales=percentile_scales,
     accepts_argument=True,
+    argument_range=(0.0, 100.0),
     default_argument=DEFAULT_PERCENTILE,
     summary="layer-wise percentile of positive activations, e.g. p99.9 (default 99.9)",
     citation=(
