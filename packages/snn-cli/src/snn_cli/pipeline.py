@@ -347,9 +347,8 @@ def operations_document(result, energy=None) -> dict[str, Any]:
 
 def run_pipeline(config: RunConfig, reporter: Reporter) -> dict[str, Any]:
     """Run the five steps into ``config.output`` and return the ``results.json`` document."""
-    from snn_core import get_dataset, get_plugins, load_model, prepare_for_conversion, resolve_normalizer, write_json
+    from snn_core import get_dataset, get_plugins, load_model, prepare_for_conversion, resolve_normalizer
     from snn_core.datasets import check_input_shape
-    from snn_core.distribute import is_chief, make_strategy
 
     # Check every name before the first step, so a typo fails at once, not after training.
     plugins = get_plugins()
