@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from snn_cli.pipeline import accuracy_table
+from snn_cli.results import accuracy_table
 
 
 def metrics_table(document: dict[str, Any]) -> str:

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from snn_cli.commands import options
-from snn_cli.pipeline import RunConfig, accuracy_table, default_run_directory, run_pipeline
+from snn_cli.pipeline import RunConfig, default_run_directory, run_pipeline
 from snn_cli.progress import Reporter
+from snn_cli.results import accuracy_table
 
 
 @click.command()

@@ -7,16 +7,9 @@ from pathlib import Path
 import click
 
 from snn_cli.commands import options
-from snn_cli.pipeline import (
-    accuracy_table,
-    convert_step,
-    evaluate_step,
-    fuse_step,
-    results_document,
-    simulate_step,
-    stats_step,
-)
+from snn_cli.pipeline import convert_step, evaluate_step, fuse_step, simulate_step, stats_step
 from snn_cli.progress import Reporter
+from snn_cli.results import accuracy_table, results_document
 
 
 def _output_option(default: str, help_text: str):
