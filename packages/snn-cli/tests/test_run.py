@@ -1,4 +1,4 @@
-"""`snn run` end to end on the embedded digits, and its answers to bad input."""
+"""`snn run` end to end on the embedded digits, and its errors for bad input."""
 
 from __future__ import annotations
 
@@ -75,7 +75,9 @@ def test_unknown_dataset_is_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--dataset", "nope", "--output", str(tmp_path / "run")])
 
     line = _single_line_error(result)
-    assert "'nope'" in line and "valid datasets:" in line and "digits" in line
+    assert "'nope'" in line
+    assert "valid datasets:" in line
+    assert "digits" in line
     assert not (tmp_path / "run").exists()
 
 
@@ -83,7 +85,8 @@ def test_missing_model_is_one_line():
     result = CliRunner().invoke(cli, ["evaluate", "missing.keras"])
 
     line = _single_line_error(result)
-    assert "missing.keras" in line and "not found" in line
+    assert "missing.keras" in line
+    assert "not found" in line
 
 
 def test_lstm_model_is_one_line(tmp_path):
@@ -96,7 +99,8 @@ def test_lstm_model_is_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--model-file", str(tmp_path / "lstm.keras"), "--output", str(tmp_path / "run")])
 
     line = _single_line_error(result)
-    assert "LSTM" in line and ": rnn" in line
+    assert "LSTM" in line
+    assert ": rnn" in line
     assert "snn_layer_converters" in line
     assert not (tmp_path / "run").exists()
 
@@ -105,7 +109,9 @@ def test_unknown_normalization_lists_methods(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--norm", "median", "--output", str(tmp_path / "run")])
 
     line = _single_line_error(result)
-    assert "'median'" in line and "max" in line and "p<number>" in line
+    assert "'median'" in line
+    assert "max" in line
+    assert "p<number>" in line
 
 
 def test_dataset_shape_mismatch_is_one_line(demo_run):
@@ -122,5 +128,6 @@ def test_percentile_out_of_range_fails_first(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--norm", "p200", "--output", str(tmp_path / "run")])
 
     line = _single_line_error(result)
-    assert "'p200'" in line and "(0, 100]" in line
+    assert "'p200'" in line
+    assert "(0, 100]" in line
     assert not (tmp_path / "run").exists()

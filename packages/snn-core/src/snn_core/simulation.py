@@ -44,7 +44,7 @@ DECODERS = ("potential", "spikes")
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """What a simulation measured.
+    """The measurements of one simulation.
 
     Attributes:
         timesteps: number of simulated time steps T.
