@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from snn_core import NormalizationMethod, Plugins, hookimpl
+
 
 @pytest.fixture
 def digits_images() -> np.ndarray:
@@ -34,3 +36,21 @@ def _randomize_batch_norms(model: keras.Model, seed: int = 0) -> None:
 def randomize_batch_norms():
     """Return a function that gives every batch norm of a model non-trivial statistics, scale and offset."""
     return _randomize_batch_norms
+
+
+FIXED_SCALE = 2.0
+"""The scale of every neuron layer under the ``fixed`` normalization of the ``plugins`` fixture."""
+
+
+class _FixedScale:
+    @hookimpl
+    def snn_normalizers(self):
+        return [NormalizationMethod("fixed", lambda stats, argument: dict.fromkeys(stats.layers, FIXED_SCALE))]
+
+
+@pytest.fixture
+def plugins() -> Plugins:
+    """Return the installed plugins plus a ``fixed`` normalization that scales every layer by 2.0."""
+    plugins = Plugins()
+    plugins.register(_FixedScale(), name="fixed-scale")
+    return plugins

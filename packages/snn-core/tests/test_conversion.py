@@ -1,4 +1,4 @@
-"""Conversion and simulation of small networks with answers known by hand."""
+"""Conversion and simulation of small networks with results computed by hand."""
 
 from __future__ import annotations
 
@@ -8,32 +8,14 @@ import pytest
 import tensorflow as tf
 
 from snn_core import (
-    NormalizationMethod,
-    Plugins,
     Simulator,
     SpikingNetwork,
     UnsupportedLayerError,
     collect_activation_stats,
     convert,
-    hookimpl,
     neuron_layer_names,
     prepare_for_conversion,
 )
-
-FIXED_SCALE = 2.0
-
-
-class _FixedScale:
-    @hookimpl
-    def snn_normalizers(self):
-        return [NormalizationMethod("fixed", lambda stats, argument: dict.fromkeys(stats.layers, FIXED_SCALE))]
-
-
-@pytest.fixture
-def plugins() -> Plugins:
-    plugins = Plugins()
-    plugins.register(_FixedScale(), name="fixed-scale")
-    return plugins
 
 
 def _identity_network() -> keras.Model:

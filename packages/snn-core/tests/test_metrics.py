@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from snn_core import EnergyModel, NormalizationMethod, Plugins, Simulator, collect_activation_stats, convert, hookimpl
+from snn_core import EnergyModel, Simulator, collect_activation_stats, convert
 from snn_core.metrics import ann_macs, energy_estimate, fan_out_map
 
 
@@ -34,19 +34,6 @@ def test_ann_macs_of_small_model():
     assert counts == {"conv": 200, "dense": 96}
 
 
-class _FixedScale:
-    @hookimpl
-    def snn_normalizers(self):
-        return [NormalizationMethod("two", lambda stats, argument: dict.fromkeys(stats.layers, 2.0))]
-
-
-@pytest.fixture
-def plugins() -> Plugins:
-    plugins = Plugins()
-    plugins.register(_FixedScale(), name="fixed-scale")
-    return plugins
-
-
 def _identity_network() -> keras.Model:
     inputs = keras.Input((3,))
     hidden = keras.layers.Dense(3, activation="relu", name="hidden")(inputs)
@@ -61,7 +48,7 @@ def test_synaptic_operations_by_hand(plugins):
     model = _identity_network()
     images = np.array([[0.25, 0.7, 1.7]], np.float32)
     data = tf.data.Dataset.from_tensor_slices((images, np.array([1], np.int32))).batch(1)
-    network = convert(model, collect_activation_stats(model, data, plugins=plugins), "two", plugins=plugins)
+    network = convert(model, collect_activation_stats(model, data, plugins=plugins), "fixed", plugins=plugins)
 
     result = Simulator(network, plugins=plugins).run(data, timesteps=64)
 
@@ -77,7 +64,7 @@ def test_spiking_input_counts_accumulates(plugins):
     model = _identity_network()
     images = np.array([[0.0, 127.5, 255.0]], np.float32)
     data = tf.data.Dataset.from_tensor_slices((images, np.array([1], np.int32))).batch(1)
-    network = convert(model, collect_activation_stats(model, data, plugins=plugins), "two", plugins=plugins)
+    network = convert(model, collect_activation_stats(model, data, plugins=plugins), "fixed", plugins=plugins)
 
     result = Simulator(network, encoder="rate", plugins=plugins).run(data, timesteps=8)
 

@@ -48,7 +48,8 @@ def test_unknown_name_lists_valid_names():
     message = str(raised.value)
     assert "unknown --dataset value 'digts'" in message
     assert "did you mean 'digits'?" in message
-    assert "valid datasets: " in message and "digits" in message
+    assert "valid datasets: " in message
+    assert "digits" in message
 
 
 def test_duplicate_name_names_both_plugins():

@@ -181,7 +181,10 @@ class SpikingNetwork:
             raise ArtifactError(f"no converted network in {directory}: {config_path.name} not found; run `snn convert` first")
         config = json.loads(config_path.read_text())
         if config.get("format_version") != NETWORK_FORMAT_VERSION:
-            raise ArtifactError(f"{directory} holds a network of format {config.get('format_version')}, expected {NETWORK_FORMAT_VERSION}")
+            raise ArtifactError(
+                f"{directory} contains a network of format version {config.get('format_version')}, "
+                f"this snn-core reads version {NETWORK_FORMAT_VERSION}; convert the model again with `snn convert`"
+            )
 
         neuron_model = (plugins or get_plugins()).neuron_models.get(config["neuron_model"])
         with np.load(directory / "thresholds.npz") as data:

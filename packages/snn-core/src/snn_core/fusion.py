@@ -31,7 +31,7 @@ FOLDABLE_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.laye
 
 @dataclass(frozen=True)
 class FusionReport:
-    """What :func:`fuse_batch_norm` did.
+    """The outcome of :func:`fuse_batch_norm`: which batch norms were folded and which were kept.
 
     Attributes:
         folded: ``(batch-norm layer, kernel layer)`` name pairs that were merged.

@@ -114,7 +114,7 @@ def snn_layer_converters() -> list[LayerConverter]:
 
     Returns:
         :class:`~snn_core.layer_converters.LayerConverter` objects keyed by Keras
-        class name (``"Conv2D"``). The converter asks the entry for a layer's class
+        class name (``"Conv2D"``). The converter calls the entry for a layer's class
         to translate each layer instance into synapse and neuron stages; a class with
         no entry makes conversion fail with the layer named.
 

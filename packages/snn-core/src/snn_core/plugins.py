@@ -39,7 +39,7 @@ _REGISTRIES: dict[str, tuple[str, str | None]] = {
 
 @dataclass
 class PluginInfo:
-    """What ``snn plugins`` shows for one plugin."""
+    """The listing of one plugin in ``snn plugins``: its origin and its contributions by hook."""
 
     name: str
     distribution: str | None
@@ -96,7 +96,7 @@ class Plugins:
     def register(self, plugin: object, name: str | None = None) -> str:
         """Register a plugin object or module and return its name.
 
-        Registries built before the call are discarded so the next lookup sees it.
+        Registries built before the call are discarded, so the next lookup includes the new plugin.
         """
         registered = self.manager.register(plugin, name=name)
         if registered is None:

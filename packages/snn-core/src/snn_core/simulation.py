@@ -422,7 +422,8 @@ def output_threshold_from_data(network: SpikingNetwork, dataset: tf.data.Dataset
     """Return the largest ANN output of ``network`` on a batched dataset, for the ``spikes`` decoder.
 
     This is max normalization (Diehl et al., IJCNN 2015) applied to the output
-    layer: with it, the most active output neuron fires at most once per step.
+    layer: on that data, no output neuron's ANN value exceeds the threshold, so
+    none needs more than one spike per step.
     Pass the training split, not the data the simulation will be scored on.
     """
     largest = -np.inf

@@ -190,7 +190,8 @@ def check_normalization_method(
     )
     for layer, scale in scales.items():
         scale = np.asarray(scale)
-        assert np.all(np.isfinite(scale)) and np.all(scale > 0), f"normalization method {name!r}: layer {layer!r} scale {scale} is not positive"
+        assert np.all(np.isfinite(scale)), f"normalization method {name!r}: layer {layer!r} scale {scale} is not finite"
+        assert np.all(scale > 0), f"normalization method {name!r}: layer {layer!r} scale {scale} is not positive"
         channel_max = stats.layers[layer].channel_max
         allowed = {()} | ({(len(channel_max),)} if channel_max is not None else set())
         assert scale.shape in allowed, f"normalization method {name!r}: layer {layer!r} scale has shape {scale.shape}, expected one of {allowed}"
@@ -199,7 +200,7 @@ def check_normalization_method(
 
 @pytest.fixture
 def snn_plugins():
-    """A fresh plugin manager with every installed plugin, set process-wide for one test."""
+    """Provide a fresh plugin manager with every installed plugin, set process-wide for one test."""
     from snn_core.plugins import Plugins, set_plugins
 
     plugins = Plugins()
