@@ -17,7 +17,7 @@ Examples::
     python benchmarks/bench_simulation.py                        # everything (several minutes)
     python benchmarks/bench_simulation.py --quick                # demo CNN only, about a minute
     python benchmarks/bench_simulation.py --models resnet20 --batches 256 --ratio-timesteps 16
-    python benchmarks/bench_simulation.py --modes default,fused,xla   # compare simulator modes
+    python benchmarks/bench_simulation.py --modes default,unchunked,fused,xla   # compare simulator modes
 
 Untrained zoo models are used unless ``--run-directory`` names the output of
 ``snn run``: weights do not change the time of a dense simulation, only its
@@ -40,8 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 # Simulator options of each mode; "default" is what `snn simulate` uses.
+# "unchunked" simulates the whole batch at once instead of in cache-sized chunks.
 MODES = {
     "default": {},
+    "unchunked": {"chunk_size": 1 << 24},
     "fused": {"fuse_neurons": True},
     "xla": {"jit_compile": True},
 }
@@ -195,6 +197,8 @@ def benchmark_model(model_name: str, arguments: argparse.Namespace) -> dict:
 
     ann = tf.function(lambda images: prepared.fused(images, training=False))
     simulators = {mode: Simulator(prepared.network, **MODES[mode]) for mode in modes}
+    result["chunk_size"] = {mode: simulator.chunk_size for mode, simulator in simulators.items()}
+    print("chunk size: " + ", ".join(f"{mode} {size}" for mode, size in result["chunk_size"].items()))
 
     rows, result["batches"] = [], {}
     for batch in batches:

@@ -51,11 +51,13 @@ def test_run_prints_accuracy_table(demo_run):
     assert "first T within 1 point of the DNN:" in output
 
 
-def test_simulate_command_reuses_run_artifacts(demo_run, tmp_path):
+@pytest.mark.parametrize("chunking", [[], ["--chunk-size", "7"]], ids=["default-chunks", "chunks-of-7"])
+def test_simulate_command_reuses_run_artifacts(demo_run, tmp_path, chunking):
     directory, _ = demo_run
     output = tmp_path / "again.json"
 
-    result = CliRunner().invoke(cli, ["simulate", str(directory / "snn"), "--timesteps", "8", "--output", str(output)])
+    command = ["simulate", str(directory / "snn"), "--timesteps", "8", "--output", str(output), *chunking]
+    result = CliRunner().invoke(cli, command)
 
     assert result.exit_code == 0, result.output
     first_run = json.loads((directory / "results.json").read_text())["snn_accuracy_per_step"][:8]

@@ -1,9 +1,10 @@
 """What the simulator's compiled graph computes per time step, read from the graph itself.
 
-These tests time nothing. They inspect the traced ``tf.while_loop``: layers that
-see only a constant input run once before the loop, and nothing per step is kept
-beyond scalars. The last test checks that the fused neuron update computes what
-the plain TensorFlow one does.
+These tests time nothing. They inspect the traced graph: a batch is one loop over
+chunks of images around one ``tf.while_loop`` over time steps, layers that see only
+a constant input run once before the step loop, and nothing per step is kept
+beyond one row of figures. The last tests check that chunking and the fused
+neuron update compute what one whole batch and the plain TensorFlow update do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from snn_core import InputEncoder, Plugins, Simulator, collect_activation_stats, convert, hookimpl
+from snn_core import InputEncoder, Plugins, Simulator, SnnError, collect_activation_stats, convert, hookimpl
 
 WHILE_OPS = ("While", "StatelessWhile")
 
@@ -54,8 +55,11 @@ def digits():
     return images[:96].astype(np.float32), labels[:96].astype(np.int32)
 
 
-def _loop(simulator: Simulator):
-    graph = simulator._run.get_concrete_function().graph
+def _step_loop(simulator: Simulator):
+    """Return the traced graph of one chunk's simulation, its loop over time steps, and that loop's body."""
+    images = tf.TensorSpec([None, 28, 28, 1], tf.float32)
+    labels = tf.TensorSpec([None], tf.int32)
+    graph = tf.function(simulator._run_chunk).get_concrete_function(images, labels, tf.TensorSpec([], tf.int32)).graph
     loops = [op for op in graph.get_operations() if op.type in WHILE_OPS]
     assert len(loops) == 1, f"expected one while loop, found {len(loops)}"
     library = {function.signature.name: function for function in graph.as_graph_def().library.function}
@@ -66,10 +70,23 @@ def _op_count(nodes, op_type: str) -> int:
     return sum(1 for node in nodes if node.op == op_type)
 
 
-def test_constant_prefix_runs_before_loop(network):
-    graph, _loop_op, body = _loop(Simulator(network))
+def test_batch_is_one_loop_over_chunks_around_the_step_loop(network):
+    simulator = Simulator(network, chunk_size=32)
+    graph = simulator._run.get_concrete_function().graph
+    library = {function.signature.name: function for function in graph.as_graph_def().library.function}
 
-    # conv1 sees only the analog image: once per batch, outside the loop.
+    chunk_loops = [op for op in graph.get_operations() if op.type in WHILE_OPS]
+    assert len(chunk_loops) == 1
+    chunk_body = library[chunk_loops[0].get_attr("body").name]
+    step_loops = [node for node in chunk_body.node_def if node.op in WHILE_OPS]
+    assert len(step_loops) == 1
+    assert _op_count(library[step_loops[0].attr["body"].func.name].node_def, "Conv2D") == 1
+
+
+def test_constant_prefix_runs_before_loop(network):
+    graph, _loop_op, body = _step_loop(Simulator(network))
+
+    # conv1 sees only the analog image: once per chunk, outside the loop.
     assert _op_count(body.node_def, "Conv2D") == 1
     assert _op_count(graph.as_graph_def().node, "Conv2D") == 1
 
@@ -77,28 +94,46 @@ def test_constant_prefix_runs_before_loop(network):
 def test_varying_encoder_runs_prefix_per_step(network):
     plugins = Plugins()
     plugins.register(_VaryingEncoder(), name="varying-encoder")
-    graph, _loop_op, body = _loop(Simulator(network, encoder="analog_varying", plugins=plugins))
+    graph, _loop_op, body = _step_loop(Simulator(network, encoder="analog_varying", plugins=plugins))
 
     assert _op_count(body.node_def, "Conv2D") == 2
     assert _op_count(graph.as_graph_def().node, "Conv2D") == 0
 
 
 def test_loop_state_does_not_grow_with_timesteps(network):
-    graph, loop_op, _body = _loop(Simulator(network))
+    simulator = Simulator(network)
+    graph, loop_op, _body = _step_loop(simulator)
 
     for tensor in loop_op.inputs:
         if tensor.dtype == tf.variant:
             continue
-        # Scalars (step counter, accumulators) or one batch of a layer's state:
-        # every axis but the batch axis is fixed, so nothing depends on T.
+        # Scalars (the step counter) or one chunk of a layer's state: every axis
+        # but the batch axis is fixed, so nothing depends on T.
         assert tensor.shape.rank == 0 or tensor.shape[1:].is_fully_defined(), tensor
 
-    # The only lists grown per step hold one scalar per step (correct predictions,
-    # synaptic operations), never a step's activations.
+    # The only list grown per step holds one fixed-size row of figures per step
+    # (correct predictions, spike and operation counts), never a step's activations.
     stacks = [op for op in graph.get_operations() if op.type == "TensorListStack"]
-    assert stacks
-    for op in stacks:
-        assert op.outputs[0].shape.rank == 1, op.name
+    assert len(stacks) == 1
+    assert stacks[0].outputs[0].shape[1:].as_list() == [len(simulator._columns)]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 32, 96])
+def test_chunk_size_does_not_change_results(network, digits, chunk_size):
+    data = tf.data.Dataset.from_tensor_slices(digits).batch(96)
+    whole = Simulator(network, chunk_size=96).run(data, 12)
+    chunked = Simulator(network, chunk_size=chunk_size).run(data, 12)
+
+    np.testing.assert_array_equal(chunked.accuracy_per_step, whole.accuracy_per_step)
+    assert chunked.spike_counts == whole.spike_counts
+    assert chunked.synaptic_operations == whole.synaptic_operations
+    np.testing.assert_array_equal(chunked.synaptic_operations_per_step, whole.synaptic_operations_per_step)
+    assert sum(whole.spike_counts.values()) > 0
+
+
+def test_chunk_size_must_be_positive(network):
+    with pytest.raises(SnnError, match="chunk size must be at least 1 image, got 0"):
+        Simulator(network, chunk_size=0)
 
 
 @pytest.mark.parametrize("neuron", ["if", "if_signed"])

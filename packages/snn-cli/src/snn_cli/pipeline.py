@@ -34,6 +34,7 @@ class RunConfig:
     neuron: str = "if"
     encoder: str = "analog"
     decoder: str = "potential"
+    chunk_size: int | None = None
     epochs: int | None = None
     batch_size: int = 250
     data_dir: Path | None = None
@@ -259,6 +260,7 @@ def simulate_step(
     seed: int = 0,
     decoder: str = "potential",
     strategy: str = "default",
+    chunk_size: int | None = None,
 ):
     from snn_core import Simulator, batched, get_dataset
     from snn_core.datasets import check_input_shape
@@ -275,7 +277,9 @@ def simulate_step(
         output_threshold = output_threshold_from_data(network, train_images)
         reporter.done(f"largest ANN output {output_threshold:.4g}")
     reporter.start(f"5/5 simulate {timesteps} time steps with {encoder} input and the {decoder} decoder")
-    simulator = Simulator(network, encoder=encoder, seed=seed, decoder=decoder, output_threshold=output_threshold)
+    simulator = Simulator(
+        network, encoder=encoder, seed=seed, decoder=decoder, output_threshold=output_threshold, chunk_size=chunk_size
+    )
     result = simulator.run(
         batched(dataset.load(dataset.test_split, data_dir), batch_size),
         timesteps,
@@ -348,7 +352,7 @@ def _run_steps(config: RunConfig, directory: Path, model, reporter: Reporter) ->
     )
     result = simulate_step(
         network, config.dataset, config.timesteps, config.encoder, seed=config.seed, decoder=config.decoder,
-        strategy=config.strategy, **common,
+        strategy=config.strategy, chunk_size=config.chunk_size, **common,
     )
 
     document = results_document(

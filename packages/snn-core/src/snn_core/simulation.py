@@ -41,6 +41,24 @@ from snn_core.plugins import Plugins, get_plugins
 DECODERS = ("potential", "spikes")
 """Valid ``decoder`` values of :class:`Simulator`."""
 
+SIGN_PRESERVING_LAYER_TYPES = frozenset({
+    "Add", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "Concatenate", "Cropping1D", "Cropping2D",
+    "Cropping3D", "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "Permute", "Reshape", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
+    "ZeroPadding3D",
+})
+"""Keras layers whose output is never negative when no input is: they move, pad, sum, average or take maxima."""
+
+CHUNK_ELEMENTS = 1 << 20
+"""Neurons of the largest layer, summed over a chunk's images, that :func:`default_chunk_size` aims at."""
+
+MIN_CHUNK = 32
+"""The smallest default chunk: below it, per-operation overhead outweighs the cache gain."""
+
+WHOLE_BATCH = 1 << 24
+"""A chunk size that leaves every batch whole; the default where a GPU is visible, which wants large batches."""
+
 
 @dataclass(frozen=True)
 class SimulationResult:
@@ -114,6 +132,13 @@ class Simulator:
         output_threshold: threshold of the output neurons of the ``spikes``
             decoder, in the units of the ANN's logits; see
             :func:`output_threshold_from_data`.
+        chunk_size: the most images simulated together. A larger batch is
+            simulated in chunks, one after the other, inside the same compiled
+            graph, so that one step's membrane potentials stay in the CPU's
+            caches instead of streaming through main memory at every step.
+            ``None`` picks it from the largest neuron layer on a CPU (see
+            :func:`default_chunk_size`) and leaves batches whole where a GPU
+            is visible.
     """
 
     def __init__(
@@ -126,6 +151,7 @@ class Simulator:
         plugins: Plugins | None = None,
         decoder: str = "potential",
         output_threshold: float | None = None,
+        chunk_size: int | None = None,
     ):
         plugins = plugins or get_plugins()
         self.network = network
@@ -169,6 +195,25 @@ class Simulator:
         input_only = self._input_only_nodes()
         self._mac_layers = [node.name for node in weighted if node.name in input_only and not self.encoder.spikes]
         self._synapse_layers = [node.name for node in weighted if node.name not in self._mac_layers]
+        self._nonnegative = self._nonnegative_nodes()
+
+        # Every step writes one row of per-step figures: correct predictions, then
+        # the spikes of every neuron layer, then the accumulates of every layer
+        # that receives spikes.
+        self._count_columns = sorted(self._neurons)
+        self._columns = ["correct", *self._count_columns, *self._synapse_layers]
+        self._column_scales = np.array(
+            [1.0, *(_spike_scale(self._parameters[name].v_threshold) for name in self._count_columns),
+             *(1.0 for _ in self._synapse_layers)],
+            np.float32,
+        )
+
+        if chunk_size is None:
+            largest = max((int(np.prod(self._shapes[name])) for name in self._neurons), default=1)
+            chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(largest)
+        if chunk_size < 1:
+            raise SnnError(f"the chunk size must be at least 1 image, got {chunk_size}")
+        self.chunk_size = int(chunk_size)
 
         input_shape = topology.inputs[0].shape[1:]
         self._run = tf.function(
@@ -201,13 +246,17 @@ class Simulator:
             # The input is spikes times one positive threshold, so each element is 0
             # or the threshold: one matrix-vector product with fan-out / threshold
             # counts the events without building a 0/1 mask first.
-            per_image = tf.linalg.matvec(tf.reshape(inputs, [batch, -1]), fan_out / np.abs(threshold))
-            return tf.round(tf.reduce_sum(per_image))
+            return _weighted_sum(tf.reshape(inputs, [batch, -1]), fan_out / np.abs(threshold))
 
         # A matrix-vector product with the flattened fan-out map reads the events
-        # once, where a broadcast multiply and sum take two passes.
-        events = tf.cast(tf.not_equal(inputs, 0.0), tf.float32)
-        return tf.reduce_sum(tf.linalg.matvec(tf.reshape(events, [batch, -1]), fan_out))
+        # once, where a broadcast multiply and sum take two passes. The sign of a
+        # non-negative input is its 0/1 event mask in one unary pass, where a
+        # comparison with zero and a cast take two.
+        if source in self._nonnegative:
+            events = tf.sign(inputs)
+        else:
+            events = tf.cast(tf.not_equal(inputs, 0.0), tf.float32)
+        return _weighted_sum(tf.reshape(events, [batch, -1]), fan_out)
 
     def _constant_nodes(self) -> set[str]:
         constant = {self._input}
@@ -215,6 +264,16 @@ class Simulator:
             if node.name not in self._neurons and node.name not in self._stateful and all(name in constant for name in node.inputs):
                 constant.add(node.name)
         return constant
+
+    def _nonnegative_nodes(self) -> set[str]:
+        """Return the layers whose values are never negative: those of unsigned spikes and what only moves or averages them."""
+        if self.network.neuron_model.signed:
+            return set()
+        nonnegative = set(self._neurons)
+        for node in self._nodes:
+            if type(node.layer).__name__ in SIGN_PRESERVING_LAYER_TYPES and all(name in nonnegative for name in node.inputs):
+                nonnegative.add(node.name)
+        return nonnegative
 
     def _input_only_nodes(self) -> set[str]:
         reached = {self._input}
@@ -236,6 +295,37 @@ class Simulator:
         return stages
 
     def _run_batch(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor):
+        """Simulate one batch chunk by chunk; return its per-step correct counts and its metric sums.
+
+        Returns ``(correct, spike_counts, synaptic_operations, synaptic_operations_per_step)``:
+        float64 ``[T]``, two dicts of float64 scalars, and float64 ``[T]``, every
+        value a whole number.
+        """
+        batch = tf.shape(images)[0]
+        chunks = (batch + self.chunk_size - 1) // self.chunk_size
+
+        def simulate_chunk(index, totals):
+            start = index * self.chunk_size
+            end = tf.minimum(start + self.chunk_size, batch)
+            per_step = self._run_chunk(images[start:end], labels[start:end], timesteps)
+            return index + 1, totals + tf.cast(per_step, tf.float64)
+
+        totals = tf.zeros(tf.stack([timesteps, len(self._columns)]), tf.float64)
+        _, totals = tf.while_loop(lambda index, _: index < chunks, simulate_chunk, (tf.constant(0), totals))
+
+        sums = tf.reduce_sum(totals, axis=0)
+        columns = {name: index for index, name in enumerate(self._columns)}
+        spike_counts = {name: sums[columns[name]] for name in self._count_columns}
+        synops = {name: sums[columns[name]] for name in self._synapse_layers}
+        synops_per_step = tf.reduce_sum(totals[:, 1 + len(self._count_columns):], axis=1)
+        return totals[:, 0], spike_counts, synops, synops_per_step
+
+    def _run_chunk(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor) -> tf.Tensor:
+        """Simulate a chunk of images for ``timesteps`` steps; return float32 ``[T, len(self._columns)]``.
+
+        Row ``t`` holds the figures of step ``t + 1`` for the columns of
+        ``self._columns``, each rounded to a whole number.
+        """
         batch = tf.shape(images)[0]
         model = self.network.neuron_model
 
@@ -254,34 +344,29 @@ class Simulator:
             name: stage.initial_state([batch_shape(n) for n in self._node_inputs[name]])
             for name, stage in sorted(self._stateful.items())
         }
-        spike_counts = {name: tf.constant(0.0, tf.float32) for name in sorted(self._neurons)}
-        synops = {name: tf.constant(0.0, tf.float32) for name in self._synapse_layers}
-        synops_per_step = tf.TensorArray(tf.float32, size=timesteps)
         # The readout sums the output layer's values (potential decoder), or counts
         # the spikes of output neurons (spikes decoder), whose state it also carries.
         readout = {"sum": tf.zeros(batch_shape(self._output), tf.float32)}
         if self.decoder == "spikes":
             readout["state"] = model.initial_state(batch_shape(self._output), self._output_parameters)
-        correct = tf.TensorArray(tf.int32, size=timesteps)
+        rows = tf.TensorArray(tf.float32, size=timesteps, element_shape=[len(self._columns)])
 
-        def step(t, states, layer_states, readout, correct, spike_counts, synops, synops_per_step):
+        def step(t, states, layer_states, readout, rows):
             values = dict(constant_values)
             if not self.encoder.constant:
                 values[self._input] = self.encoder.encode(images, t, self.seed)
 
-            new_states, new_layer_states, new_counts, new_synops = {}, {}, {}, {}
+            new_states, new_layer_states, figures = {}, {}, {}
             for node in self._nodes:
                 if node.name in self._constant:
                     continue
                 inputs = [values[name] for name in node.inputs]
-                if node.name in synops:
-                    new_synops[node.name] = self._synaptic_operations(node, inputs[0], batch)
+                if node.name in self._synapse_layers:
+                    figures[node.name] = self._synaptic_operations(node, inputs[0], batch)
                 if node.name in self._neurons:
                     parameters = self._parameters[node.name]
                     values[node.name], new_states[node.name] = self._neuron_updates[node.name](inputs[0], states[node.name])
-                    new_counts[node.name] = spike_counts[node.name] + _spike_count(
-                        values[node.name], parameters.v_threshold, model.signed
-                    )
+                    figures[node.name] = _spike_sum(values[node.name], parameters.v_threshold, model.signed)
                 elif node.name in self._stateful:
                     stage = self._stateful[node.name]
                     values[node.name], new_layer_states[node.name] = stage.step(inputs, layer_states[node.name])
@@ -295,17 +380,19 @@ class Simulator:
             else:
                 new_readout["sum"] = readout["sum"] + values[self._output]
             predictions = tf.argmax(new_readout["sum"], axis=-1, output_type=tf.int32)
-            correct = correct.write(t, tf.reduce_sum(tf.cast(predictions == labels, tf.int32)))
+            figures["correct"] = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
 
-            synops_per_step = synops_per_step.write(t, tf.add_n([tf.constant(0.0), *new_synops.values()]))
-            new_synops = {name: synops[name] + new_synops[name] for name in synops}
-            return t + 1, new_states, new_layer_states, new_readout, correct, new_counts, new_synops, synops_per_step
+            # One write per step keeps the loop short; the scaling and rounding of
+            # the figures wait until after the loop.
+            row = tf.stack([figures[name] for name in self._columns])
+            return t + 1, new_states, new_layer_states, new_readout, rows.write(t, row)
 
-        loop_variables = (tf.constant(0), states, layer_states, readout, correct, spike_counts, synops, synops_per_step)
-        _, _, _, _, correct, spike_counts, synops, synops_per_step = tf.while_loop(
-            lambda t, *_: t < timesteps, step, loop_variables
-        )
-        return correct.stack(), spike_counts, synops, synops_per_step.stack()
+        loop_variables = (tf.constant(0), states, layer_states, readout, rows)
+        *_, rows = tf.while_loop(lambda t, *_: t < timesteps, step, loop_variables)
+
+        # Scaled, every figure is a whole number up to float32 rounding, which
+        # rounding removes.
+        return tf.round(rows.stack() * self._column_scales)
 
     def run(
         self,
@@ -335,7 +422,7 @@ class Simulator:
                 batch_correct, batch_counts, batch_synops, batch_synops_per_step = self._run(
                     tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32)
                 )
-                correct += batch_correct.numpy()
+                correct += np.rint(batch_correct.numpy()).astype(np.int64)
                 for name, value in batch_counts.items():
                     counts[name] += float(value)
                 for name, value in batch_synops.items():
@@ -376,28 +463,50 @@ class Simulator:
         )
         counts = {name: float(value) for name, value in counts.items()}
         synops = {name: float(value) for name, value in synops.items()}
-        return correct, counts, synops, synops_per_step, samples
+        return np.rint(correct).astype(np.int64), counts, synops, synops_per_step, samples
 
 
-def _spike_count(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
-    """Return the number of spikes in ``outputs`` (spikes times ``threshold``), as float32.
+def _spike_sum(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
+    """Return the spikes in ``outputs`` (spikes times ``threshold``) times :func:`_spike_scale` of ``threshold``, as float32.
 
     Counting here, outside the fused neuron update, keeps that update a pure
     elementwise kernel: XLA runs a reduction in the same kernel on one thread,
     which on a 2-core CPU made the update about twice as slow. Every element is
-    0 or +-threshold, so the sum over threshold is an integer up to float32
-    rounding, which ``round`` removes.
+    0 or +-threshold. A scalar threshold is left in the sum (the caller divides
+    once after the loop); per-channel thresholds are divided out here.
     """
     magnitudes = tf.abs(outputs) if signed else outputs
     inverse = 1.0 / np.abs(np.asarray(threshold, np.float32))
     if inverse.ndim == 0:
-        return tf.round(tf.reduce_sum(magnitudes) * inverse)
+        return tf.reduce_sum(magnitudes)
 
-    # A per-channel sum over the other axes is a column reduction, about half as
-    # fast as a full sum on TensorFlow's CPU kernels; a matrix-vector product with
-    # the inverse thresholds reads the tensor once at full speed.
-    channels = inverse.shape[-1]
-    return tf.round(tf.reduce_sum(tf.linalg.matvec(tf.reshape(magnitudes, [-1, channels]), inverse)))
+    return _weighted_sum(tf.reshape(magnitudes, [-1, inverse.shape[-1]]), inverse)
+
+
+def _spike_scale(threshold) -> float:
+    """Return what :func:`_spike_sum` must be multiplied by to count spikes."""
+    threshold = np.abs(np.asarray(threshold, np.float32))
+    return float(1.0 / threshold) if threshold.ndim == 0 else 1.0
+
+
+def _weighted_sum(rows: tf.Tensor, weights: np.ndarray) -> tf.Tensor:
+    """Return the sum over a ``[n, k]`` tensor's rows of their dot products with ``weights`` (``[k]``).
+
+    One matrix product reads the tensor once at full speed; a broadcast multiply
+    and sum would take two passes, and a per-column sum is slower on TensorFlow's
+    CPU kernels.
+    """
+    return tf.reduce_sum(tf.matmul(rows, weights.reshape(-1, 1).astype(np.float32)))
+
+
+def default_chunk_size(largest_layer: int) -> int:
+    """Return how many images to simulate together when the largest neuron layer has ``largest_layer`` neurons per image.
+
+    The chunk holds about :data:`CHUNK_ELEMENTS` neurons of that layer (4 MiB of
+    float32 potentials, the size of this project's reference CPU's two level-2
+    caches), and never fewer than :data:`MIN_CHUNK` images.
+    """
+    return max(MIN_CHUNK, CHUNK_ELEMENTS // max(1, largest_layer))
 
 
 def simulate(

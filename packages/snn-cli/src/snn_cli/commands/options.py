@@ -44,6 +44,15 @@ decoder = click.option(
     show_default=True,
     help="Output readout: summed output potential, or spike counts of output neurons.",
 )
+chunk_size = click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=(
+        "Images the simulator advances together; larger batches are simulated in chunks of this size "
+        "[default: sized to the CPU's caches, or the whole batch on a GPU]."
+    ),
+)
 seed = click.option("--seed", type=int, default=0, show_default=True, help="Seed for training and stochastic encoders.")
 model_file = click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
 strategy = click.option(

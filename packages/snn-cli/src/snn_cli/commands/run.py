@@ -33,6 +33,7 @@ from snn_cli.results import accuracy_table
 @options.neuron
 @options.encoder
 @options.decoder
+@options.chunk_size
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs [default: the model's recipe].")
 @options.batch_size
 @options.data_dir
@@ -50,6 +51,7 @@ def run(
     neuron: str,
     encoder: str,
     decoder: str,
+    chunk_size: int | None,
     epochs: int | None,
     batch_size: int,
     data_dir: Path | None,
@@ -72,6 +74,7 @@ def run(
         neuron=neuron,
         encoder=encoder,
         decoder=decoder,
+        chunk_size=chunk_size,
         epochs=epochs,
         batch_size=batch_size,
         data_dir=data_dir,

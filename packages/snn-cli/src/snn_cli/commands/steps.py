@@ -168,6 +168,7 @@ def convert(
 )
 @options.encoder
 @options.decoder
+@options.chunk_size
 @_output_option("results.json", "Where to write the results.")
 @click.option("--dnn-accuracy", type=float, default=None, help="DNN accuracy (fraction) to compare with, e.g. from dnn.json.")
 @options.batch_size
@@ -181,6 +182,7 @@ def simulate(
     neuron: str | None,
     encoder: str,
     decoder: str,
+    chunk_size: int | None,
     output: Path,
     dnn_accuracy: float | None,
     batch_size: int,
@@ -196,7 +198,9 @@ def simulate(
     network = SpikingNetwork.load(network_dir)
     if neuron is not None:
         network = network.with_neuron_model(get_plugins().neuron_models.get(neuron))
-    result = simulate_step(network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed, decoder, strategy)
+    result = simulate_step(
+        network, dataset, timesteps, encoder, Reporter(), data_dir, batch_size, seed, decoder, strategy, chunk_size
+    )
     document = results_document(
         result,
         dnn_accuracy,
