@@ -1,8 +1,8 @@
 """What the simulator's compiled graph computes per time step, read from the graph itself.
 
-These tests time nothing. They inspect the traced graph: a batch is one loop over
-chunks of images around one ``tf.while_loop`` over time steps, layers that see only
-a constant input run once before the step loop, and nothing per step is kept
+These tests time nothing. They inspect the traced graph. A batch is one loop over
+chunks of images around one ``tf.while_loop`` over time steps. Layers whose only
+input is constant run once before the step loop, and nothing per step is kept
 beyond one row of figures. The last tests check that chunking and the fused
 neuron update compute what one whole batch and the plain TensorFlow update do.
 """
@@ -70,7 +70,7 @@ def _op_count(nodes, op_type: str) -> int:
     return sum(1 for node in nodes if node.op == op_type)
 
 
-def test_batch_is_one_loop_over_chunks_around_the_step_loop(network):
+def test_chunk_loop_wraps_step_loop(network):
     simulator = Simulator(network, chunk_size=32)
     graph = simulator._run.get_concrete_function().graph
     library = {function.signature.name: function for function in graph.as_graph_def().library.function}
@@ -86,7 +86,7 @@ def test_batch_is_one_loop_over_chunks_around_the_step_loop(network):
 def test_constant_prefix_runs_before_loop(network):
     graph, _loop_op, body = _step_loop(Simulator(network))
 
-    # conv1 sees only the analog image: once per chunk, outside the loop.
+    # conv1's only input is the analog image, so it runs once per chunk, outside the loop.
     assert _op_count(body.node_def, "Conv2D") == 1
     assert _op_count(graph.as_graph_def().node, "Conv2D") == 1
 
@@ -111,7 +111,7 @@ def test_loop_state_does_not_grow_with_timesteps(network):
         # but the batch axis is fixed, so nothing depends on T.
         assert tensor.shape.rank == 0 or tensor.shape[1:].is_fully_defined(), tensor
 
-    # The only list grown per step holds one fixed-size row of figures per step
+    # The only list grown per step contains one fixed-size row of figures per step
     # (correct predictions, spike and operation counts), never a step's activations.
     stacks = [op for op in graph.get_operations() if op.type == "TensorListStack"]
     assert len(stacks) == 1

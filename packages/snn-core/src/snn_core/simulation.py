@@ -323,7 +323,7 @@ class Simulator:
     def _run_chunk(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor) -> tf.Tensor:
         """Simulate a chunk of images for ``timesteps`` steps; return float32 ``[T, len(self._columns)]``.
 
-        Row ``t`` holds the figures of step ``t + 1`` for the columns of
+        Row ``t`` contains the figures of step ``t + 1`` for the columns of
         ``self._columns``, each rounded to a whole number.
         """
         batch = tf.shape(images)[0]
@@ -472,8 +472,8 @@ def _spike_sum(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
     Counting here, outside the fused neuron update, keeps that update a pure
     elementwise kernel: XLA runs a reduction in the same kernel on one thread,
     which on a 2-core CPU made the update about twice as slow. Every element is
-    0 or +-threshold. A scalar threshold is left in the sum (the caller divides
-    once after the loop); per-channel thresholds are divided out here.
+    0 or +-threshold. A scalar threshold is left in the sum, because the caller
+    divides by it once after the loop. Per-channel thresholds are divided out here.
     """
     magnitudes = tf.abs(outputs) if signed else outputs
     inverse = 1.0 / np.abs(np.asarray(threshold, np.float32))
@@ -492,9 +492,9 @@ def _spike_scale(threshold) -> float:
 def _weighted_sum(rows: tf.Tensor, weights: np.ndarray) -> tf.Tensor:
     """Return the sum over a ``[n, k]`` tensor's rows of their dot products with ``weights`` (``[k]``).
 
-    One matrix product reads the tensor once at full speed; a broadcast multiply
-    and sum would take two passes, and a per-column sum is slower on TensorFlow's
-    CPU kernels.
+    One matrix product reads the tensor once at full speed. A broadcast multiply
+    and sum would take two passes, and TensorFlow's CPU kernels run a per-column
+    sum at about half that speed.
     """
     return tf.reduce_sum(tf.matmul(rows, weights.reshape(-1, 1).astype(np.float32)))
 
