@@ -88,3 +88,58 @@ def test_energy_costs_can_be_overridden():
 
     assert estimate["snn_to_ann_ratio"] == pytest.approx(0.25)
     assert estimate["source"] == "my chip"
+
+
+def test_spike_factors_through_average_pooling():
+    from snn_core.graph import layer_graph
+    from snn_core.metrics import spike_factor_maps
+
+    inputs = keras.Input((3, 3, 2))
+    x = keras.layers.ReLU(name="spikes")(inputs)
+    x = keras.layers.AveragePooling2D(2, padding="same", name="pool")(x)
+    outputs = keras.layers.Flatten(name="flat")(x)
+    model = keras.Model(inputs, outputs)
+    nodes = [node for node in layer_graph(model) if node.name in {"spikes", "pool", "flat"}]
+    shapes = {node.name: tuple(node.layer.output.shape[1:]) for node in nodes}
+
+    factors = spike_factor_maps(nodes, {"spikes": np.array([0.5, 0.25], np.float32)}, shapes)
+
+    # One over the threshold per channel, then times the inputs of each window: 4
+    # inside, 2 on the padded edges and 1 in the padded corner of a 3x3 map.
+    np.testing.assert_array_equal(factors["spikes"][0, 0], [2.0, 4.0])
+    windows = np.array([[4, 2], [2, 1]], np.float32)
+    np.testing.assert_array_equal(factors["pool"][..., 0], 2.0 * windows)
+    np.testing.assert_array_equal(factors["pool"][..., 1], 4.0 * windows)
+    np.testing.assert_array_equal(factors["flat"], factors["pool"].reshape(-1))
+
+
+def test_signed_spikes_have_no_factors():
+    from snn_core.graph import layer_graph
+    from snn_core.metrics import spike_factor_maps
+
+    inputs = keras.Input((4,))
+    outputs = keras.layers.ReLU(name="spikes")(inputs)
+    nodes = [node for node in layer_graph(keras.Model(inputs, outputs)) if node.name == "spikes"]
+
+    assert spike_factor_maps(nodes, {}, {"spikes": (4,)}) == {}
+
+
+def test_average_pooled_spikes_count_each(plugins):
+    inputs = keras.Input((2, 2, 1))
+    x = keras.layers.Conv2D(1, 1, activation="relu", name="hidden")(inputs)
+    x = keras.layers.AveragePooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    outputs = keras.layers.Dense(2, name="out")(x)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("hidden").set_weights([np.ones((1, 1, 1, 1), np.float32), np.zeros(1, np.float32)])
+    model.get_layer("out").set_weights([np.ones((1, 2), np.float32), np.zeros(2, np.float32)])
+    images = np.array([[[0.25], [0.7]], [[1.7], [0.0]]], np.float32)[None]
+    data = tf.data.Dataset.from_tensor_slices((images, np.array([1], np.int32))).batch(1)
+    network = convert(model, collect_activation_stats(model, data, plugins=plugins), "fixed", plugins=plugins)
+
+    result = Simulator(network, plugins=plugins).run(data, timesteps=64)
+
+    # 8 + 22 + 54 spikes share one pooled element, and every spike reaches both
+    # output units; counting the pooled element once per step would give at most 128.
+    assert result.spike_counts == {"hidden_relu": 84.0}
+    assert result.synaptic_operations == {"out": 2 * 84.0}
