@@ -90,7 +90,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ratio-timesteps", type=int, default=64, help="T of the runs that measure the ratio")
     parser.add_argument("--timesteps", default="32,128,512", help="T values of the scaling table")
     parser.add_argument("--scaling-batch", type=int, default=32, help="batch size of the scaling table")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats per figure (median reported)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats per figure, median reported (default 5, or 3 with --quick)")
     parser.add_argument("--modes", default="default", help=f"simulator modes to time: {', '.join(MODES)}")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak memory runs (one process per T)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
@@ -107,7 +108,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.models, arguments.demo_batches, arguments.ratio_timesteps = "demo_cnn", "1000", 128
-        arguments.repeats, arguments.timesteps = 3, "32,512"
+        arguments.timesteps = "32,512"
+        arguments.repeats = arguments.repeats or 3
+    arguments.repeats = arguments.repeats or 5
     for mode in harness.parse_list(arguments.modes):
         if mode not in MODES:
             parser.error(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")

@@ -155,3 +155,14 @@ def test_fused_neuron_update_matches_unfused(network, digits, neuron):
     np.testing.assert_array_equal(fused.accuracy_per_step, plain.accuracy_per_step)
     assert fused.spike_counts == plain.spike_counts
     assert sum(fused.spike_counts.values()) > 0
+
+
+def test_default_chunk_fits_cache_budget():
+    from snn_core.simulation import CHUNK_BYTES, MIN_CHUNK, WHOLE_BATCH, default_chunk_size
+
+    # The demo CNN's 18,944 neurons take 12 bytes each per image.
+    chunk = default_chunk_size(12544 + 6272 + 128)
+
+    assert chunk * 12 * 18944 <= CHUNK_BYTES
+    assert (chunk + 1) * 12 * 18944 > CHUNK_BYTES
+    assert default_chunk_size(CHUNK_BYTES // (12 * (MIN_CHUNK - 1))) == WHOLE_BATCH

@@ -14,8 +14,9 @@ in the mean.
     Each pixel spikes at step :math:`t` with probability :math:`p = x / 255`,
     clipped to [0, 1]. A spike has the amplitude 255, so its expected value is the
     pixel :math:`x`. The random numbers come from a stateless generator keyed by
-    ``(seed, t)``, so the same seed gives the same spike trains in every run (and
-    every batch of the same size sees the same random numbers). The simulator
+    ``(seed, t)``, so the same seed gives the same spike trains in every run with
+    the same batch and chunk size (see :class:`~snn_core.simulation.Simulator`);
+    every chunk of the same size sees the same random numbers. The simulator
     compiled with XLA (``jit_compile=True``) drew other numbers than without it in
     a check on CPU, so runs reproduce only with the same compilation setting.
 ``rate``

@@ -50,11 +50,15 @@ SIGN_PRESERVING_LAYER_TYPES = frozenset({
 })
 """Keras layers whose output is never negative when no input is: they move, pad, sum, average or take maxima."""
 
-CHUNK_ELEMENTS = 1 << 20
-"""Neurons of the largest layer, summed over a chunk's images, that :func:`default_chunk_size` aims at."""
+CHUNK_BYTES = 16 << 20
+"""The most bytes of per-step state (potential, current and output of every neuron) that a default chunk holds.
+
+Half the level-3 cache of the CPU the benchmarks ran on, which other processes share.
+"""
 
 MIN_CHUNK = 32
-"""The smallest default chunk: below it, per-operation overhead outweighs the cache gain."""
+"""The smallest default chunk. Where fewer images fit in :data:`CHUNK_BYTES`, batches stay whole, because
+per-operation overhead on small chunks costs more than streaming the state through main memory."""
 
 WHOLE_BATCH = 1 << 24
 """A chunk size that leaves every batch whole; the default where a GPU is visible, which wants large batches."""
@@ -136,7 +140,7 @@ class Simulator:
             simulated in chunks, one after the other, inside the same compiled
             graph, so that one step's membrane potentials stay in the CPU's
             caches instead of streaming through main memory at every step.
-            ``None`` picks it from the largest neuron layer on a CPU (see
+            ``None`` picks it from the network's size on a CPU (see
             :func:`default_chunk_size`) and leaves batches whole where a GPU
             is visible.
     """
@@ -215,8 +219,8 @@ class Simulator:
         )
 
         if chunk_size is None:
-            largest = max((int(np.prod(self._shapes[name])) for name in self._neurons), default=1)
-            chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(largest)
+            neurons = sum(int(np.prod(self._shapes[name])) for name in self._neurons)
+            chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(neurons)
         if chunk_size < 1:
             raise SnnError(f"the chunk size must be at least 1 image, got {chunk_size}")
         self.chunk_size = int(chunk_size)
@@ -511,8 +515,7 @@ def _spike_sum(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
     magnitudes = tf.abs(outputs) if signed else outputs
     inverse = 1.0 / np.abs(np.asarray(threshold, np.float32))
     if inverse.ndim == 0:
-        per_image = int(np.prod(outputs.shape[1:]))
-        return _weighted_sum(tf.reshape(magnitudes, [-1, per_image]), np.ones(per_image, np.float32))
+        return tf.reduce_sum(magnitudes)
 
     return _weighted_sum(tf.reshape(magnitudes, [-1, inverse.shape[-1]]), inverse)
 
@@ -550,9 +553,9 @@ def _spike_scale(threshold) -> float:
 def _weighted_sum(rows: tf.Tensor, weights: np.ndarray) -> tf.Tensor:
     """Return the sum over a ``[n, k]`` tensor's rows of their products with ``weights``: ``[k]`` gives a scalar, ``[k, m]`` gives ``[m]``.
 
-    A matrix product with one column reads the tensor once at full speed: on
-    TensorFlow's CPU kernels it is about twice as fast as a plain sum, and six
-    times as fast as one product with two columns, so ``m`` columns are ``m``
+    A matrix product with one column reads the tensor once at full speed. On a
+    1 MB input, TensorFlow's CPU kernels ran it twice as fast as a plain sum and
+    six times as fast as one product with two columns, so ``m`` columns are ``m``
     products.
     """
     if weights.ndim == 1:
@@ -560,14 +563,16 @@ def _weighted_sum(rows: tf.Tensor, weights: np.ndarray) -> tf.Tensor:
     return tf.stack([_weighted_sum(rows, column) for column in weights.T])
 
 
-def default_chunk_size(largest_layer: int) -> int:
-    """Return how many images to simulate together when the largest neuron layer has ``largest_layer`` neurons per image.
+def default_chunk_size(neurons_per_image: int) -> int:
+    """Return how many images to simulate together on a CPU, for a network of ``neurons_per_image`` neurons.
 
-    The chunk holds about :data:`CHUNK_ELEMENTS` neurons of that layer (4 MiB of
-    float32 potentials, the size of this project's reference CPU's two level-2
-    caches), and never fewer than :data:`MIN_CHUNK` images.
+    A step reads and writes each neuron's potential, input current and output
+    (12 bytes in float32). The chunk is the most images whose state fits in
+    :data:`CHUNK_BYTES`, so that it stays in the cache from one step to the next.
+    Where that is fewer than :data:`MIN_CHUNK` images, it is :data:`WHOLE_BATCH`.
     """
-    return max(MIN_CHUNK, CHUNK_ELEMENTS // max(1, largest_layer))
+    chunk = CHUNK_BYTES // (12 * max(1, neurons_per_image))
+    return chunk if chunk >= MIN_CHUNK else WHOLE_BATCH
 
 
 def simulate(
