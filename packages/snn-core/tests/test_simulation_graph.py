@@ -9,6 +9,8 @@ neuron update compute what one whole batch and the plain TensorFlow update do.
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -131,9 +133,11 @@ def test_chunk_size_does_not_change_results(network, digits, chunk_size):
     assert sum(whole.spike_counts.values()) > 0
 
 
-def test_chunk_size_must_be_positive(network):
-    with pytest.raises(SnnError, match="chunk size must be at least 1 image, got 0"):
-        Simulator(network, chunk_size=0)
+@pytest.mark.parametrize("chunk_size", [0, -3, 1.5, True, "abc"])
+def test_chunk_size_must_be_positive_integer(network, chunk_size):
+    expected = f"chunk size must be a whole number of images, at least 1, got {chunk_size!r}"
+    with pytest.raises(SnnError, match=re.escape(expected)):
+        Simulator(network, chunk_size=chunk_size)
 
 
 @pytest.mark.parametrize("neuron", ["if", "if_signed"])

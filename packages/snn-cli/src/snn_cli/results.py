@@ -26,6 +26,8 @@ def results_document(result, dnn_accuracy: float | None, fused_accuracy: float |
     if reference is not None:
         document["first_t_within_1_point"] = result.first_step_within(reference, 0.01)
         document["first_t_within_0.1_point"] = result.first_step_within(reference, 0.001)
+    document["chunk_size"] = result.chunk_size
+    document["seed"] = result.seed
     document["spike_counts"] = result.spike_counts
     document["neurons_per_image"] = result.neurons
     document["firing_rates"] = result.firing_rates()

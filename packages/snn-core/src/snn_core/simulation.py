@@ -51,7 +51,7 @@ SIGN_PRESERVING_LAYER_TYPES = frozenset({
 """Keras layers whose output is never negative when no input is: they move, pad, sum, average or take maxima."""
 
 CHUNK_BYTES = 16 << 20
-"""The most bytes of per-step state (potential, current and output of every neuron) that a default chunk holds.
+"""The maximum bytes of per-step state (potential, current and output of every neuron) in a default chunk.
 
 Half the level-3 cache of the CPU the benchmarks ran on, which other processes share.
 """
@@ -82,6 +82,9 @@ class SimulationResult:
         ann_multiply_accumulates: per weighted layer, the ANN's MACs per image.
         synaptic_operations_per_step: float64 ``[T]``; entry ``t - 1`` is the
             number of accumulates of all layers and images at step ``t``.
+        chunk_size: the most images the simulator advanced together (see
+            :class:`Simulator`); stochastic encoders draw per chunk.
+        seed: the seed of stochastic encoders.
     """
 
     timesteps: int
@@ -93,6 +96,8 @@ class SimulationResult:
     multiply_accumulates: dict[str, float] = field(default_factory=dict)
     ann_multiply_accumulates: dict[str, int] = field(default_factory=dict)
     synaptic_operations_per_step: np.ndarray | None = None
+    chunk_size: int | None = None
+    seed: int | None = None
 
     def firing_rates(self) -> dict[str, float]:
         """Return the mean spikes per neuron per time step of every neuron layer."""
@@ -136,7 +141,7 @@ class Simulator:
         output_threshold: threshold of the output neurons of the ``spikes``
             decoder, in the units of the ANN's logits; see
             :func:`output_threshold_from_data`.
-        chunk_size: the most images simulated together. A larger batch is
+        chunk_size: the maximum number of images simulated together. A larger batch is
             simulated in chunks, one after the other, inside the same compiled
             graph, so that one step's membrane potentials stay in the CPU's
             caches instead of streaming through main memory at every step.
@@ -221,8 +226,8 @@ class Simulator:
         if chunk_size is None:
             neurons = sum(int(np.prod(self._shapes[name])) for name in self._neurons)
             chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(neurons)
-        if chunk_size < 1:
-            raise SnnError(f"the chunk size must be at least 1 image, got {chunk_size}")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise SnnError(f"the chunk size must be a whole number of images, at least 1, got {chunk_size!r}")
         self.chunk_size = int(chunk_size)
 
         input_shape = topology.inputs[0].shape[1:]
@@ -482,6 +487,8 @@ class Simulator:
             multiply_accumulates={name: float(self.ann_macs[name]) * samples * timesteps for name in self._mac_layers},
             ann_multiply_accumulates=dict(self.ann_macs),
             synaptic_operations_per_step=synops_per_step,
+            chunk_size=self.chunk_size,
+            seed=self.seed,
         )
 
 
@@ -585,10 +592,12 @@ def simulate(
     plugins: Plugins | None = None,
     decoder: str = "potential",
     output_threshold: float | None = None,
+    chunk_size: int | None = None,
 ) -> SimulationResult:
     """Simulate ``network`` on a batched dataset for ``timesteps`` steps; see :class:`Simulator`."""
     simulator = Simulator(
-        network, encoder=encoder, seed=seed, plugins=plugins, decoder=decoder, output_threshold=output_threshold
+        network, encoder=encoder, seed=seed, plugins=plugins, decoder=decoder, output_threshold=output_threshold,
+        chunk_size=chunk_size,
     )
     return simulator.run(dataset, timesteps, progress)
 

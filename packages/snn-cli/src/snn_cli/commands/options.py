@@ -49,8 +49,9 @@ chunk_size = click.option(
     type=click.IntRange(min=1),
     default=None,
     help=(
-        "Images the simulator advances together; larger batches are simulated in chunks of this size "
-        "[default: sized to the CPU's caches, or the whole batch on a GPU]."
+        "Images the simulator advances together: each --batch-size batch is simulated in chunks of at most this "
+        "many images. results.json records the size used [default: sized to the CPU's caches, or the whole batch on "
+        "a GPU]."
     ),
 )
 seed = click.option("--seed", type=int, default=0, show_default=True, help="Seed for training and stochastic encoders.")

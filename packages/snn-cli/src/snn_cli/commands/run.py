@@ -40,7 +40,7 @@ from snn_cli.results import accuracy_table
 @options.seed
 @options.strategy
 @options.precision
-@click.option("--quiet", "-q", is_flag=True, help="Print only the result table.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the result table and the path of results.json.")
 def run(
     dataset: str,
     model: str,
