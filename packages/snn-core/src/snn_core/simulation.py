@@ -196,8 +196,8 @@ class Simulator:
         self._shapes[self._input] = tuple(topology.inputs[0].shape[1:])
         self._node_inputs = {node.name: node.inputs for node in self._nodes}
 
-        # Weighted layers that see only a non-spiking input do MACs; the others
-        # receive spikes and are charged accumulates per nonzero input.
+        # Weighted layers that see only a non-spiking input do MACs. The others
+        # receive spikes and are charged accumulates per spike (see snn_core.metrics).
         weighted = [node for node in self._nodes if is_weighted(node.layer)]
         self._fan_out = {node.name: fan_out_map(node.layer, tuple(node.layer.input.shape[1:])) for node in weighted}
         self.ann_macs = {name: int(round(float(fan_out.sum()))) for name, fan_out in self._fan_out.items()}
@@ -215,10 +215,12 @@ class Simulator:
         # that receives spikes.
         self._count_columns = sorted(self._neurons)
         self._columns = ["correct", *self._count_columns, *self._synapse_layers]
-        self._counted_later = set(self._counted_with.values())
+        # Spikes counted with a weighted layer's accumulates are already whole
+        # numbers; the others are sums of spikes times a scalar threshold.
+        self._spikes_counted_downstream = set(self._counted_with.values())
         self._column_scales = np.array(
             [1.0,
-             *(1.0 if name in self._counted_later else _spike_scale(self._parameters[name].v_threshold) for name in self._count_columns),
+             *(1.0 if name in self._spikes_counted_downstream else _spike_scale(self._parameters[name].v_threshold) for name in self._count_columns),
              *(1.0 for _ in self._synapse_layers)],
             np.float32,
         )
@@ -407,7 +409,7 @@ class Simulator:
                 if node.name in self._neurons:
                     parameters = self._parameters[node.name]
                     values[node.name], new_states[node.name] = self._neuron_updates[node.name](inputs[0], states[node.name])
-                    if node.name not in self._counted_later:
+                    if node.name not in self._spikes_counted_downstream:
                         figures[node.name] = _spike_sum(values[node.name], parameters.v_threshold, model.signed)
                 elif node.name in self._stateful:
                     stage = self._stateful[node.name]
