@@ -431,8 +431,8 @@ class Simulator:
             row = tf.stack([figures[name] for name in self._columns])
             return t + 1, new_states, new_layer_states, new_readout, rows.write(t, row)
 
-        # The loop keeps TensorFlow's default parallel iterations, so that the next
-        # step's first layers run while this step's last ones do; serialising the
+        # The loop keeps TensorFlow's default parallel iterations, so the next
+        # step's first layers run while this step's last ones do. Serialising the
         # steps made the demo CNN's step 36% slower.
         loop_variables = (tf.constant(0), states, layer_states, readout, rows)
         *_, rows = tf.while_loop(lambda t, *_: t < timesteps, step, loop_variables)
