@@ -8,11 +8,13 @@ summed over time (the membrane potential of a non-spiking readout), and the
 prediction after step ``t`` is the arg-max of that sum.
 
 The whole loop over time runs inside one ``tf.function`` as a ``tf.while_loop``, so
-Python runs once per batch, not once per step. With a constant encoder (analog
-input) the layers that see only the input are computed once before the loop. Only
-the neuron states, the state of stateful layers (spiking max pooling), the output
-sum and the metric accumulators persist across steps, so memory does not grow
-with T.
+Python runs once per batch, not once per step. On a CPU, a batch whose per-step
+state would not stay in the cache is split into chunks of images, each simulated
+for all T steps by an outer loop in the same graph. With a constant encoder
+(analog input) the layers that see only the input are computed once per chunk,
+before the time loop. Only the neuron states, the state of stateful layers
+(spiking max pooling), the output sum and one row of figures per step persist
+across steps, so memory does not grow with T beyond those rows.
 
 Decoders read the prediction from the output layer: ``potential`` (the default)
 takes the arg-max of the summed output, ``spikes`` makes the output layer a layer
