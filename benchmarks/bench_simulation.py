@@ -238,9 +238,9 @@ def time_batch(ann, simulators: dict, images, labels, timesteps: int, repeats: i
         harness.seconds_per_call(lambda simulator=simulator: simulator._run(images, labels, steps), 0.0)
         longest = max(longest, time.perf_counter() - start)
 
-    # The ANN is timed for as long as one simulation takes (at most 10 s, which
-    # bounds the run time for large models), so that both sides of a pair are
-    # exposed to the same stretch of load from other jobs.
+    # The ANN is timed for as long as one simulation takes, so both sides of a pair
+    # meet the same stretch of load from other jobs. The 10 s cap bounds the run
+    # time for large models.
     ann_window = min(max(0.3, longest), 10.0)
     measurements = {"ann": lambda: harness.seconds_per_call(lambda: ann(images), ann_window)}
     for mode, simulator in simulators.items():

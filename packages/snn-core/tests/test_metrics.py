@@ -140,6 +140,6 @@ def test_average_pooled_spikes_count_each(plugins):
     result = Simulator(network, plugins=plugins).run(data, timesteps=64)
 
     # 8 + 22 + 54 spikes share one pooled element, and every spike reaches both
-    # output units; counting the pooled element once per step would give at most 128.
+    # output units. Counting the pooled element once per step would give at most 128.
     assert result.spike_counts == {"hidden_relu": 84.0}
     assert result.synaptic_operations == {"out": 2 * 84.0}

@@ -16,7 +16,7 @@ in the mean.
     pixel :math:`x`. The random numbers come from a stateless generator keyed by
     ``(seed, t)``, so the same seed gives the same spike trains in every run with
     the same batch and chunk size (see :class:`~snn_core.simulation.Simulator`);
-    every chunk of the same size sees the same random numbers. The simulator
+    every chunk of the same size receives the same random numbers. The simulator
     compiled with XLA (``jit_compile=True``) drew other numbers than without it in
     a check on CPU, so runs reproduce only with the same compilation setting.
 ``rate``

@@ -37,19 +37,19 @@ from snn_core.distribute import SUM, reduce_over_dataset
 from snn_core.errors import SnnError
 from snn_core.graph import call_node, input_layer_name, layer_graph, output_layer_name
 from snn_core.layer_converters import Stateful
-from snn_core.metrics import fan_out_map, is_weighted, spike_factor_maps
+from snn_core.metrics import (
+    AVERAGING_LAYER_TYPES,
+    MOVING_LAYER_TYPES,
+    fan_out_map,
+    is_weighted,
+    spike_factor_maps,
+)
 from snn_core.plugins import Plugins, get_plugins
 
 DECODERS = ("potential", "spikes")
 """Valid ``decoder`` values of :class:`Simulator`."""
 
-SIGN_PRESERVING_LAYER_TYPES = frozenset({
-    "Add", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "Concatenate", "Cropping1D", "Cropping2D",
-    "Cropping3D", "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-    "Permute", "Reshape", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
-    "ZeroPadding3D",
-})
+SIGN_PRESERVING_LAYER_TYPES = MOVING_LAYER_TYPES | AVERAGING_LAYER_TYPES | {"Add"}
 """Keras layers whose output is never negative when no input is: they move, pad, sum, average or take maxima."""
 
 CHUNK_BYTES = 16 << 20
@@ -63,7 +63,7 @@ MIN_CHUNK = 32
 per-operation overhead on small chunks costs more than streaming the state through main memory."""
 
 WHOLE_BATCH = 1 << 24
-"""A chunk size that leaves every batch whole; the default where a GPU is visible, which wants large batches."""
+"""A chunk size that leaves every batch whole. It is the default where a GPU is visible, because a GPU wants large batches."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,8 @@ class Simulator:
         self._count_columns = sorted(self._neurons)
         self._columns = ["correct", *self._count_columns, *self._synapse_layers]
         # Spikes counted with a weighted layer's accumulates are already whole
-        # numbers; the others are sums of spikes times a scalar threshold.
+        # numbers. The other spike sums carry a scalar threshold, which
+        # _spike_scale divides out.
         self._spikes_counted_downstream = set(self._counted_with.values())
         self._column_scales = np.array(
             [1.0,
@@ -285,11 +286,12 @@ class Simulator:
     def _spikes_counted_with_operations(self) -> dict[str, str]:
         """Return weighted layers whose accumulate count can count the spikes of a neuron layer too.
 
-        That is the case where every spike of the neuron layer reaches the
-        weighted layer's input exactly once: directly, or through flattening,
-        reshaping and average pooling with windows that tile the input. The
-        spikes are then counted on the (smaller) pooled input, in the same matrix
-        product as the accumulates, instead of in a pass over the neuron layer.
+        This holds where every spike of the neuron layer reaches the weighted
+        layer's input exactly once, which :func:`_passes_each_value_once` checks
+        layer by layer: directly, or through flattening, reshaping and average
+        pooling with windows that tile the input. The spikes are then counted on
+        the (smaller) pooled input, in a second column of the product that counts
+        the accumulates, instead of in a pass over the neuron layer.
         """
         nodes = {node.name: node for node in self._nodes}
         counted_with: dict[str, str] = {}
@@ -340,7 +342,7 @@ class Simulator:
         return stages
 
     def _run_batch(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor):
-        """Simulate one batch chunk by chunk; return its per-step correct counts and its metric sums.
+        """Simulate one batch chunk by chunk and return its per-step correct counts and its metric sums.
 
         Returns ``(correct, spike_counts, synaptic_operations, synaptic_operations_per_step)``:
         float64 ``[T]``, two dicts of float64 scalars, and float64 ``[T]``, every
@@ -366,7 +368,7 @@ class Simulator:
         return totals[:, 0], spike_counts, synops, synops_per_step
 
     def _run_chunk(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor) -> tf.Tensor:
-        """Simulate a chunk of images for ``timesteps`` steps; return float32 ``[T, len(self._columns)]``.
+        """Simulate a chunk of images for ``timesteps`` steps and return float32 ``[T, len(self._columns)]``.
 
         Row ``t`` contains the figures of step ``t + 1`` for the columns of
         ``self._columns``, each rounded to a whole number.
@@ -428,8 +430,8 @@ class Simulator:
             predictions = tf.argmax(new_readout["sum"], axis=-1, output_type=tf.int32)
             figures["correct"] = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
 
-            # One write per step keeps the loop short; the scaling and rounding of
-            # the figures wait until after the loop.
+            # One write per step keeps the loop short. Scaling and rounding the
+            # figures wait until after the loop.
             row = tf.stack([figures[name] for name in self._columns])
             return t + 1, new_states, new_layer_states, new_readout, rows.write(t, row)
 
@@ -518,7 +520,7 @@ class Simulator:
 
 
 def _spike_sum(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
-    """Return the spikes in ``outputs`` (spikes times ``threshold``) times :func:`_spike_scale` of ``threshold``, as float32.
+    """Return the sum of ``outputs`` (spikes times ``threshold``) as float32, which times :func:`_spike_scale` is the spike count.
 
     Counting here, outside the fused neuron update, keeps that update a pure
     elementwise kernel: XLA runs a reduction in the same kernel on one thread,
