@@ -112,7 +112,7 @@ def benchmark(run_directory: Path, arguments: argparse.Namespace) -> None:
 
     def run_ours() -> float:
         start = time.perf_counter()
-        correct, *_ = ours._run(tf_images, tf_labels, tf.constant(timesteps))
+        correct, *_ = ours._run(tf_images, tf_labels, tf.constant(timesteps), tf.constant(0))
         accuracy["snn (this project)"] = correct.numpy() / len(labels)
         return (time.perf_counter() - start) / timesteps
 
@@ -122,7 +122,7 @@ def benchmark(run_directory: Path, arguments: argparse.Namespace) -> None:
         return (time.perf_counter() - start) / timesteps
 
     # Warm up both sides at the timed batch size: tracing and XLA compilation are per shape.
-    ours._run(tf_images, tf_labels, tf.constant(1))
+    ours._run(tf_images, tf_labels, tf.constant(1), tf.constant(0))
     for peer in peers.values():
         peer.accuracy_per_step(torch_images, torch_labels, 1)
     for _ in range(arguments.repeats):

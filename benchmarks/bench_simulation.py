@@ -233,9 +233,9 @@ def time_batch(ann, simulators: dict, images, labels, timesteps: int, repeats: i
     ann(images)
     longest = 0.0
     for simulator in simulators.values():
-        simulator._run(images, labels, steps)
+        simulator._run(images, labels, steps, tf.constant(0))
         start = time.perf_counter()
-        harness.seconds_per_call(lambda simulator=simulator: simulator._run(images, labels, steps), 0.0)
+        harness.seconds_per_call(lambda simulator=simulator: simulator._run(images, labels, steps, tf.constant(0)), 0.0)
         longest = max(longest, time.perf_counter() - start)
 
     # The ANN is timed for as long as one simulation takes, so both sides of a pair
@@ -245,7 +245,7 @@ def time_batch(ann, simulators: dict, images, labels, timesteps: int, repeats: i
     measurements = {"ann": lambda: harness.seconds_per_call(lambda: ann(images), ann_window)}
     for mode, simulator in simulators.items():
         measurements[mode] = (
-            lambda simulator=simulator: harness.seconds_per_call(lambda: simulator._run(images, labels, steps), 0.0) / timesteps
+            lambda simulator=simulator: harness.seconds_per_call(lambda: simulator._run(images, labels, steps, tf.constant(0)), 0.0) / timesteps
         )
     raw = harness.interleaved(measurements, repeats)
 
@@ -271,13 +271,13 @@ def scale_with_timesteps(ann, simulator, prepared: harness.Prepared, arguments, 
     batch = arguments.scaling_batch
     images, labels = tf.constant(prepared.images[:batch]), tf.constant(prepared.labels[:batch])
     ann(images)
-    simulator._run(images, labels, tf.constant(1))
+    simulator._run(images, labels, tf.constant(1), tf.constant(0))
 
     measurements = {"ann": lambda: harness.seconds_per_call(lambda: ann(images))}
     for t in timesteps:
         steps = tf.constant(t)
         measurements[f"T={t}"] = (
-            lambda steps=steps, t=t: harness.seconds_per_call(lambda: simulator._run(images, labels, steps), 0.0) / t
+            lambda steps=steps, t=t: harness.seconds_per_call(lambda: simulator._run(images, labels, steps, tf.constant(0)), 0.0) / t
         )
     raw = harness.interleaved(measurements, max(1, arguments.repeats // 2))
 
@@ -324,9 +324,9 @@ def memory_child(arguments: argparse.Namespace) -> None:
     images, labels = tf.constant(images), tf.constant(labels)
 
     # One step first, so that tracing and compilation are in the baseline.
-    simulator._run(images, labels, tf.constant(1))
+    simulator._run(images, labels, tf.constant(1), tf.constant(0))
     before = harness.peak_resident_mib()
-    simulator._run(images, labels, tf.constant(arguments.memory_timesteps))
+    simulator._run(images, labels, tf.constant(arguments.memory_timesteps), tf.constant(0))
     after = harness.peak_resident_mib()
     print(json.dumps({"peak_mib": after, "simulation_mib": after - before}))
 

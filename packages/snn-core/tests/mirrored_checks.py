@@ -70,12 +70,21 @@ def _simulations(model: keras.Model, digits, test, strategy) -> dict:
 
     one_device = simulator.run(test, 16)
     mirrored = simulator.run(test, 16, strategy=strategy)
+
+    # Poisson draws follow each image's position, so they survive the split too.
+    poisson = Simulator(network, encoder="poisson", seed=5, plugins=plugins)
+    poisson_one_device = poisson.run(test, 8)
+    poisson_mirrored = poisson.run(test, 8, strategy=strategy)
     return {
         "default_snn_accuracy": one_device.accuracy_per_step.tolist(),
         "mirrored_snn_accuracy": mirrored.accuracy_per_step.tolist(),
         "default_spike_counts": one_device.spike_counts,
         "mirrored_spike_counts": mirrored.spike_counts,
         "mirrored_samples": mirrored.samples,
+        "poisson_default_spike_counts": poisson_one_device.spike_counts,
+        "poisson_mirrored_spike_counts": poisson_mirrored.spike_counts,
+        "poisson_default_snn_accuracy": poisson_one_device.accuracy_per_step.tolist(),
+        "poisson_mirrored_snn_accuracy": poisson_mirrored.accuracy_per_step.tolist(),
     }
 
 

@@ -46,6 +46,12 @@ def test_mirrored_simulation_equals_one_device(mirrored_results):
     assert mirrored_results["mirrored_spike_counts"] == mirrored_results["default_spike_counts"]
 
 
+def test_mirrored_poisson_simulation_equals_one_device(mirrored_results):
+    assert mirrored_results["poisson_mirrored_spike_counts"] == mirrored_results["poisson_default_spike_counts"]
+    assert mirrored_results["poisson_mirrored_snn_accuracy"] == mirrored_results["poisson_default_snn_accuracy"]
+    assert sum(mirrored_results["poisson_default_spike_counts"].values()) > 0
+
+
 def test_bfloat16_accuracy_close_to_float32(mirrored_results):
     assert abs(mirrored_results["bfloat16_accuracy"] - mirrored_results["default_accuracy"]) <= 0.01
 

@@ -11,9 +11,10 @@ from snn_core.encoders import ANALOG, PIXEL_MAX, POISSON, REGULAR
 from snn_core.testing import check_input_encoder
 
 
-def _trains(encoder, pixels, steps, seed=0) -> np.ndarray:
+def _trains(encoder, pixels, steps, seed=0, first_index=0) -> np.ndarray:
     pixels = tf.constant(np.asarray(pixels, np.float32))
-    return np.stack([encoder.encode(pixels, tf.constant(t), seed).numpy() for t in range(steps)])
+    position = (tf.constant(first_index),) if encoder.indexed else ()
+    return np.stack([encoder.encode(pixels, tf.constant(t), seed, *position).numpy() for t in range(steps)])
 
 
 def test_regular_spike_trains_by_hand():
@@ -50,6 +51,21 @@ def test_poisson_reproduces_with_same_seed():
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
     assert set(np.unique(first)) <= {0.0, PIXEL_MAX}
+
+
+def test_poisson_draws_depend_on_image_position_only():
+    pixels = np.full((6, 2, 2, 1), 127.5, np.float32)
+
+    together = _trains(POISSON, pixels, 30, first_index=10)
+    apart = np.concatenate(
+        [_trains(POISSON, pixels[:1], 30, first_index=10), _trains(POISSON, pixels[1:], 30, first_index=11)], axis=1
+    )
+    shifted = _trains(POISSON, pixels, 30, first_index=11)
+
+    np.testing.assert_array_equal(together, apart)
+    # Equal images at different positions get different spike trains.
+    assert not np.array_equal(together[:, 0], together[:, 1])
+    np.testing.assert_array_equal(together[:, 1:], shifted[:, :-1])
 
 
 def test_poisson_rate_matches_pixel():

@@ -61,7 +61,8 @@ def _step_loop(simulator: Simulator):
     """Return the traced graph of one chunk's simulation, its loop over time steps, and that loop's body."""
     images = tf.TensorSpec([None, 28, 28, 1], tf.float32)
     labels = tf.TensorSpec([None], tf.int32)
-    graph = tf.function(simulator._run_chunk).get_concrete_function(images, labels, tf.TensorSpec([], tf.int32)).graph
+    scalar = tf.TensorSpec([], tf.int32)
+    graph = tf.function(simulator._run_chunk).get_concrete_function(images, labels, scalar, scalar).graph
     loops = [op for op in graph.get_operations() if op.type in WHILE_OPS]
     assert len(loops) == 1, f"expected one while loop, found {len(loops)}"
     library = {function.signature.name: function for function in graph.as_graph_def().library.function}
@@ -133,6 +134,20 @@ def test_chunk_size_does_not_change_results(network, digits, chunk_size):
     assert sum(whole.spike_counts.values()) > 0
 
 
+@pytest.mark.parametrize(("batch", "chunk_size"), [(96, 7), (32, 96), (40, 13)])
+def test_poisson_results_do_not_depend_on_batching(network, digits, batch, chunk_size):
+    reference = Simulator(network, encoder="poisson", seed=3, chunk_size=96).run(
+        tf.data.Dataset.from_tensor_slices(digits).batch(96), 10
+    )
+    other = Simulator(network, encoder="poisson", seed=3, chunk_size=chunk_size).run(
+        tf.data.Dataset.from_tensor_slices(digits).batch(batch), 10
+    )
+
+    np.testing.assert_array_equal(other.accuracy_per_step, reference.accuracy_per_step)
+    assert other.spike_counts == reference.spike_counts
+    assert other.synaptic_operations == reference.synaptic_operations
+
+
 @pytest.mark.parametrize("chunk_size", [0, -3, 1.5, True, "abc"])
 def test_chunk_size_must_be_positive_integer(network, chunk_size):
     expected = f"chunk size must be a whole number of images, at least 1, got {chunk_size!r}"
@@ -162,11 +177,46 @@ def test_fused_neuron_update_matches_unfused(network, digits, neuron):
 
 
 def test_default_chunk_fits_cache_budget():
-    from snn_core.simulation import CHUNK_BYTES, MIN_CHUNK, WHOLE_BATCH, default_chunk_size
+    from snn_core.simulation import MIN_CHUNK, WHOLE_BATCH, default_chunk_size
 
     # The demo CNN's 18,944 neurons take 12 bytes each per image.
-    chunk = default_chunk_size(12544 + 6272 + 128)
+    budget = 16 << 20
+    chunk = default_chunk_size(12544 + 6272 + 128, budget)
 
-    assert chunk * 12 * 18944 <= CHUNK_BYTES
-    assert (chunk + 1) * 12 * 18944 > CHUNK_BYTES
-    assert default_chunk_size(CHUNK_BYTES // (12 * (MIN_CHUNK - 1))) == WHOLE_BATCH
+    assert chunk * 12 * 18944 <= budget
+    assert (chunk + 1) * 12 * 18944 > budget
+    assert default_chunk_size(budget // (12 * (MIN_CHUNK - 1)), budget) == WHOLE_BATCH
+
+
+@pytest.mark.parametrize(
+    ("cache", "budget"),
+    [(None, 16 << 20), (8 << 20, 16 << 20), (32 << 20, 16 << 20), (64 << 20, 32 << 20), (480 << 20, 48 << 20)],
+)
+def test_chunk_budget_is_half_the_cache_within_range(cache, budget, monkeypatch):
+    from snn_core import simulation
+
+    monkeypatch.setattr(simulation, "_level3_cache_bytes", lambda: cache)
+
+    assert simulation.chunk_budget() == budget
+
+
+@pytest.mark.parametrize(("batch", "sizes"), [(10, [4, 3, 3]), (9, [3, 3, 3]), (2, [1, 1])])
+def test_chunks_are_balanced(network, digits, batch, sizes):
+    simulator = Simulator(network, chunk_size=4 if batch != 2 else 1)
+    seen = []
+    simulate_chunk = simulator._run_chunk
+
+    def recording(images, labels, timesteps, first_index):
+        seen.append((int(first_index), int(tf.shape(images)[0])))
+        return simulate_chunk(images, labels, timesteps, first_index)
+
+    simulator._run_chunk = recording
+    images, labels = digits
+    tf.config.run_functions_eagerly(True)
+    try:
+        simulator._run(tf.constant(images[:batch], tf.float32), tf.constant(labels[:batch], tf.int32), tf.constant(2), tf.constant(5))
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+    assert [size for _, size in seen] == sizes
+    assert [first for first, _ in seen] == [5 + sum(sizes[:index]) for index in range(len(sizes))]

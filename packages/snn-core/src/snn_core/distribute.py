@@ -132,8 +132,10 @@ def reduce_over_dataset(
     """Apply ``batch_function`` to every batch on every replica and combine the results.
 
     Args:
-        dataset: batched ``(images, labels)``; each global batch is split across replicas.
-        batch_function: ``batch_function(images, labels)`` returns a nest of tensors
+        dataset: batched ``(images, labels)``, or tuples with more per-image
+            tensors after those two; each global batch is split across replicas.
+        batch_function: ``batch_function(images, labels, ...)``, called with the
+            components of one element, returns a nest of tensors
             computed on one replica's share of a batch. It is traced once per input
             shape; it must handle an empty share (a small last batch).
         reductions: a nest of the same structure naming how each result combines
@@ -150,31 +152,31 @@ def reduce_over_dataset(
     distributed = strategy.experimental_distribute_dataset(dataset.with_options(options))
 
 
-    def replica_batch(images, labels):
+    def replica_batch(*element):
         # A global batch smaller than the number of replicas leaves some replicas an
         # empty share, which convolutions reject. Those replicas process one zero
         # image and contribute the neutral element of each reduction instead.
         def placeholder():
-            dummy_images = tf.zeros(tf.concat([[1], tf.shape(images)[1:]], axis=0), images.dtype)
-            dummy_labels = tf.zeros(tf.concat([[1], tf.shape(labels)[1:]], axis=0), labels.dtype)
-            results = batch_function(dummy_images, dummy_labels)
+            dummies = [tf.zeros(tf.concat([[1], tf.shape(part)[1:]], axis=0), part.dtype) for part in element]
+            results = batch_function(*dummies)
             return tf.nest.map_structure(_neutral, reductions, results)
 
         if strategy.num_replicas_in_sync == 1:
-            return batch_function(images, labels)
-        return tf.cond(tf.shape(images)[0] > 0, lambda: batch_function(images, labels), placeholder)
+            return batch_function(*element)
+        return tf.cond(tf.shape(element[0])[0] > 0, lambda: batch_function(*element), placeholder)
 
     @tf.function
-    def global_batch(images, labels):
-        per_replica = strategy.run(replica_batch, args=(images, labels))
+    def global_batch(*element):
+        images = element[0]
+        per_replica = strategy.run(replica_batch, args=element)
         reduced = tf.nest.map_structure(lambda reduction, value: _across_replicas(strategy, reduction, value), reductions, per_replica)
         count = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(_batch_size, args=(images,)), axis=None)
         return reduced, count
 
     total = None
     seen = 0
-    for images, labels in distributed:
-        values, count = global_batch(images, labels)
+    for element in distributed:
+        values, count = global_batch(*element)
         values = tf.nest.map_structure(_widened, values)
         if total is None:
             total = values

@@ -13,12 +13,12 @@ in the mean.
 ``poisson``
     Each pixel spikes at step :math:`t` with probability :math:`p = x / 255`,
     clipped to [0, 1]. A spike has the amplitude 255, so its expected value is the
-    pixel :math:`x`. The random numbers come from a stateless generator keyed by
-    ``(seed, t)``, so the same seed gives the same spike trains in every run with
-    the same batch and chunk size (see :class:`~snn_core.simulation.Simulator`);
-    every chunk of the same size receives the same random numbers. The simulator
-    compiled with XLA (``jit_compile=True``) drew other numbers than without it in
-    a check on CPU, so runs reproduce only with the same compilation setting.
+    pixel :math:`x`. The random numbers of an image depend only on the seed, the
+    step and the image's position in the run (see :func:`image_uniform`), so the
+    same seed gives the same spike trains whatever the batch size, the chunk size
+    or the number of replicas. The simulator compiled with XLA
+    (``jit_compile=True``) drew other numbers than without it in a check on CPU,
+    so runs reproduce only with the same compilation setting.
 ``rate``
     A regular spike train with the same rate: the pixel spikes at step :math:`t`
     when :math:`\lfloor (t + 1) p \rfloor > \lfloor t p \rfloor`, so after
@@ -38,6 +38,9 @@ import tensorflow as tf
 PIXEL_MAX = 255.0
 """Raw value that maps to a rate of one spike per step (the 8-bit pixel maximum)."""
 
+PHILOX = 1
+"""The ``alg`` value that selects Philox in TensorFlow's stateless random operations."""
+
 
 @dataclass(frozen=True)
 class InputEncoder:
@@ -56,13 +59,20 @@ class InputEncoder:
             The layers that receive spikes are charged accumulate operations per
             spike; layers that receive a non-spiking input are charged
             multiply-accumulates every step (see :mod:`snn_core.metrics`).
+        indexed: whether ``encode`` takes a fourth argument, ``first_index``: the
+            position of ``inputs[0]`` among the images of the run, counted from 0
+            (int32 scalar tensor). The images of one call are consecutive. An
+            encoder that draws random numbers per position, as
+            :func:`image_uniform` does, gives every image the same input however
+            the run is batched.
     """
 
     name: str
-    encode: Callable[[tf.Tensor, tf.Tensor, int], tf.Tensor]
+    encode: Callable[..., tf.Tensor]
     constant: bool = False
     summary: str = ""
     spikes: bool = False
+    indexed: bool = False
 
 
 def spike_probability(inputs: tf.Tensor) -> tf.Tensor:
@@ -74,13 +84,32 @@ def _analog(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
     return inputs
 
 
-def _poisson(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
-    probability = spike_probability(inputs)
+def image_uniform(shape: tf.Tensor, seed: int, step: tf.Tensor, first_index: tf.Tensor) -> tf.Tensor:
+    """Return float32 numbers uniform in [0, 1) of ``shape`` (images first) whose image ``i`` depends only on ``(seed, step, first_index + i)``.
 
-    # Keying the stateless generator by (seed, step) makes every step's draw
-    # reproducible and independent of how many steps ran before.
-    key = tf.stack([tf.cast(seed, tf.int32), tf.cast(step, tf.int32)])
-    uniform = tf.random.stateless_uniform(tf.shape(inputs), seed=key, dtype=inputs.dtype)
+    The generator is Philox (Salmon et al., "Parallel random numbers: as easy as
+    1, 2, 3", SC 2011), which turns every value of a counter into four random
+    32-bit words. The key comes from ``(seed, step)``. Each image position owns
+    a run of counter values, so an image receives the same numbers whether it is
+    drawn alone or with others.
+    """
+    key, counter = tf.raw_ops.StatelessRandomGetKeyCounter(
+        seed=tf.stack([tf.cast(seed, tf.int32), tf.cast(step, tf.int32)])
+    )
+    values = tf.reduce_prod(shape[1:])
+    counters_per_image = (values + 3) // 4
+
+    offset = tf.cast(first_index, tf.uint64) * tf.cast(counters_per_image, tf.uint64)
+    counter = counter + tf.stack([offset, tf.constant(0, tf.uint64)])
+    words = tf.raw_ops.StatelessRandomUniformV2(
+        shape=tf.stack([shape[0], 4 * counters_per_image]), key=key, counter=counter, alg=PHILOX
+    )
+    return tf.reshape(words[:, :values], shape)
+
+
+def _poisson(inputs: tf.Tensor, step: tf.Tensor, seed: int, first_index: tf.Tensor) -> tf.Tensor:
+    probability = spike_probability(inputs)
+    uniform = tf.cast(image_uniform(tf.shape(inputs), seed, step, first_index), inputs.dtype)
 
     spikes = tf.cast(uniform < probability, inputs.dtype)
     return spikes * PIXEL_MAX
@@ -106,6 +135,7 @@ POISSON = InputEncoder(
     encode=_poisson,
     summary="Poisson spike trains, rate pixel/255, reproducible from --seed",
     spikes=True,
+    indexed=True,
 )
 
 REGULAR = InputEncoder(

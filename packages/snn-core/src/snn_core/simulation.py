@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -52,14 +53,14 @@ DECODERS = ("potential", "spikes")
 SIGN_PRESERVING_LAYER_TYPES = MOVING_LAYER_TYPES | AVERAGING_LAYER_TYPES | {"Add"}
 """Keras layers whose output is never negative when no input is: they move, pad, sum, average or take maxima."""
 
-CHUNK_BYTES = 16 << 20
-"""The maximum bytes of per-step state (potential, current and output of every neuron) in a default chunk.
+CHUNK_BYTES_RANGE = (16 << 20, 48 << 20)
+"""The minimum and maximum bytes of per-step state (potential, current and output of every neuron) in a default chunk.
 
-Half the level-3 cache of the CPU the benchmarks ran on, which other processes share.
+The budget is half the CPU's level-3 cache, within this range; see :func:`chunk_budget`.
 """
 
 MIN_CHUNK = 32
-"""The smallest default chunk. Where fewer images fit in :data:`CHUNK_BYTES`, batches stay whole, because
+"""The smallest default chunk. Where fewer images fit in the budget, batches stay whole, because
 per-operation overhead on small chunks costs more than streaming the state through main memory."""
 
 WHOLE_BATCH = 1 << 24
@@ -147,9 +148,11 @@ class Simulator:
             simulated in chunks, one after the other, inside the same compiled
             graph, so that one step's membrane potentials stay in the CPU's
             caches instead of streaming through main memory at every step.
-            ``None`` picks it from the network's size on a CPU (see
-            :func:`default_chunk_size`) and leaves batches whole where a GPU
-            is visible.
+            The chunks are as few as this maximum allows and differ in size by
+            at most one image: 1,000 images with a maximum of 221 make five
+            chunks of 200. ``None`` picks the maximum from the network's size
+            and the CPU's cache (see :func:`default_chunk_size`), and leaves
+            batches whole where a GPU is visible.
     """
 
     def __init__(
@@ -241,6 +244,7 @@ class Simulator:
             input_signature=[
                 tf.TensorSpec([None, *input_shape], tf.float32),
                 tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([], tf.int32),
                 tf.TensorSpec([], tf.int32),
             ],
             jit_compile=jit_compile,
@@ -341,8 +345,17 @@ class Simulator:
                     stages[node.name] = stage
         return stages
 
-    def _run_batch(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor):
+    def _encode(self, images: tf.Tensor, step: tf.Tensor, first_index: tf.Tensor) -> tf.Tensor:
+        """Return the input layer's value at ``step`` for ``images``, the run's images from ``first_index`` on."""
+        if self.encoder.indexed:
+            return self.encoder.encode(images, step, self.seed, first_index)
+        return self.encoder.encode(images, step, self.seed)
+
+    def _run_batch(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor, first_index: tf.Tensor):
         """Simulate one batch chunk by chunk and return its per-step correct counts and its metric sums.
+
+        ``first_index`` is the position of ``images[0]`` among the run's images,
+        for encoders that draw random numbers per image.
 
         Returns ``(correct, spike_counts, synaptic_operations, synaptic_operations_per_step)``:
         float64 ``[T]``, two dicts of float64 scalars, and float64 ``[T]``, every
@@ -351,10 +364,15 @@ class Simulator:
         batch = tf.shape(images)[0]
         chunks = (batch + self.chunk_size - 1) // self.chunk_size
 
+        # Balanced chunks: the first `extra` chunks take one image more than the rest.
+        # An empty batch has no chunks, and the divisor of one keeps that defined.
+        divisor = tf.maximum(chunks, 1)
+        size, extra = batch // divisor, batch % divisor
+
         def simulate_chunk(index, totals):
-            start = index * self.chunk_size
-            end = tf.minimum(start + self.chunk_size, batch)
-            per_step = self._run_chunk(images[start:end], labels[start:end], timesteps)
+            start = index * size + tf.minimum(index, extra)
+            end = start + size + tf.cast(index < extra, tf.int32)
+            per_step = self._run_chunk(images[start:end], labels[start:end], timesteps, first_index + start)
             return index + 1, totals + tf.cast(per_step, tf.float64)
 
         totals = tf.zeros(tf.stack([timesteps, len(self._columns)]), tf.float64)
@@ -367,7 +385,7 @@ class Simulator:
         synops_per_step = tf.reduce_sum(totals[:, 1 + len(self._count_columns):], axis=1)
         return totals[:, 0], spike_counts, synops, synops_per_step
 
-    def _run_chunk(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor) -> tf.Tensor:
+    def _run_chunk(self, images: tf.Tensor, labels: tf.Tensor, timesteps: tf.Tensor, first_index: tf.Tensor) -> tf.Tensor:
         """Simulate a chunk of images for ``timesteps`` steps and return float32 ``[T, len(self._columns)]``.
 
         Row ``t`` contains the figures of step ``t + 1`` for the columns of
@@ -378,7 +396,7 @@ class Simulator:
 
         constant_values: dict[str, tf.Tensor] = {}
         if self.encoder.constant:
-            constant_values[self._input] = self.encoder.encode(images, tf.constant(0), self.seed)
+            constant_values[self._input] = self._encode(images, tf.constant(0), first_index)
             for node in self._nodes:
                 if node.name in self._constant:
                     constant_values[node.name] = call_node(node.layer, node, [constant_values[n] for n in node.inputs])
@@ -401,7 +419,7 @@ class Simulator:
         def step(t, states, layer_states, readout, rows):
             values = dict(constant_values)
             if not self.encoder.constant:
-                values[self._input] = self.encoder.encode(images, t, self.seed)
+                values[self._input] = self._encode(images, t, first_index)
 
             new_states, new_layer_states, figures = {}, {}, {}
             for node in self._nodes:
@@ -471,7 +489,10 @@ class Simulator:
             samples = 0
             for images, labels in dataset:
                 batch_correct, batch_counts, batch_synops, batch_synops_per_step = self._run(
-                    tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32)
+                    tf.cast(images, tf.float32),
+                    tf.cast(labels, tf.int32),
+                    tf.constant(timesteps, tf.int32),
+                    tf.constant(samples, tf.int32),
                 )
                 correct += np.rint(batch_correct.numpy()).astype(np.int64)
                 for name, value in batch_counts.items():
@@ -502,8 +523,16 @@ class Simulator:
 
 
     def _run_distributed(self, dataset, timesteps: int, progress, strategy: tf.distribute.Strategy):
-        def replica_batch(images, labels):
-            return self._run_batch(tf.cast(images, tf.float32), tf.cast(labels, tf.int32), tf.constant(timesteps, tf.int32))
+        # Every image carries its position in the run, because a replica's share
+        # of a batch does not tell where it starts. A share is a consecutive slice,
+        # so its first position is its smallest. That also traces for an empty share.
+        def replica_batch(images, labels, positions):
+            return self._run_batch(
+                tf.cast(images, tf.float32),
+                tf.cast(labels, tf.int32),
+                tf.constant(timesteps, tf.int32),
+                tf.reduce_min(positions),
+            )
 
         reductions = (
             SUM,
@@ -512,11 +541,22 @@ class Simulator:
             SUM,
         )
         (correct, counts, synops, synops_per_step), samples = reduce_over_dataset(
-            dataset, replica_batch, reductions, strategy, progress
+            _with_positions(dataset), replica_batch, reductions, strategy, progress
         )
         counts = {name: float(value) for name, value in counts.items()}
         synops = {name: float(value) for name, value in synops.items()}
         return np.rint(correct).astype(np.int64), counts, synops, synops_per_step, samples
+
+
+def _with_positions(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Return batched ``(images, labels)`` as ``(images, labels, positions)``: every image's position in the dataset, from 0."""
+
+    def number(start, batch):
+        images, labels = batch
+        size = tf.shape(images)[0]
+        return start + size, (images, labels, start + tf.range(size))
+
+    return dataset.scan(tf.constant(0, tf.int32), number)
 
 
 def _spike_sum(outputs: tf.Tensor, threshold, signed: bool) -> tf.Tensor:
@@ -579,16 +619,53 @@ def _weighted_sum(rows: tf.Tensor, weights: np.ndarray) -> tf.Tensor:
     return tf.stack([_weighted_sum(rows, column) for column in weights.T])
 
 
-def default_chunk_size(neurons_per_image: int) -> int:
+def default_chunk_size(neurons_per_image: int, budget: int | None = None) -> int:
     """Return how many images to simulate together on a CPU, for a network of ``neurons_per_image`` neurons.
 
     A step reads and writes each neuron's potential, input current and output
     (12 bytes in float32). The chunk is the most images whose state fits in
-    :data:`CHUNK_BYTES`, so that it stays in the cache from one step to the next.
-    Where that is fewer than :data:`MIN_CHUNK` images, it is :data:`WHOLE_BATCH`.
+    ``budget`` bytes (by default :func:`chunk_budget`), so that it stays in the
+    cache from one step to the next. Where that is fewer than :data:`MIN_CHUNK`
+    images, it is :data:`WHOLE_BATCH`.
     """
-    chunk = CHUNK_BYTES // (12 * max(1, neurons_per_image))
+    budget = chunk_budget() if budget is None else budget
+    chunk = budget // (12 * max(1, neurons_per_image))
     return chunk if chunk >= MIN_CHUNK else WHOLE_BATCH
+
+
+def chunk_budget(cache_bytes: int | None = None) -> int:
+    """Return the bytes of per-step state a default chunk may take: half the level-3 cache, within :data:`CHUNK_BYTES_RANGE`.
+
+    ``cache_bytes`` defaults to the level-3 cache of the first CPU as Linux
+    reports it, and to the minimum where it cannot be read. Other
+    processes share that cache, so the budget stops at the top of the range.
+    Both ends come from measurements of the demo CNN on two CPUs. An AMD EPYC
+    with 32 MiB of level-3 cache ran it fastest in chunks of 16 MiB of state.
+    An Intel Xeon with 480 MiB ran it fastest in chunks of 45 to 57 MiB.
+    """
+    minimum, maximum = CHUNK_BYTES_RANGE
+    if cache_bytes is None:
+        cache_bytes = _level3_cache_bytes()
+    if cache_bytes is None:
+        return minimum
+    return int(min(max(cache_bytes // 2, minimum), maximum))
+
+
+def _level3_cache_bytes() -> int | None:
+    """Return the size of the first CPU's level-3 cache from Linux's sysfs, or ``None`` where it is not there."""
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            if (index / "level").read_text().strip() != "3":
+                continue
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        if size[-1:] in units and size[:-1].isdigit():
+            return int(size[:-1]) * units[size[-1]]
+        if size.isdigit():
+            return int(size)
+    return None
 
 
 def simulate(

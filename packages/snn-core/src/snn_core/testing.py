@@ -143,21 +143,36 @@ def check_input_encoder(encoder: Any, *, timesteps: int = 1000, tolerance: float
     - The mean over ``timesteps`` steps is within ``tolerance`` (relative to 255)
       of the pixel values 0..255. The default 0.07 is over four standard
       deviations of a Poisson rate of 0.5 measured over 1000 steps.
+    - An ``indexed`` encoder gives an image the same values alone as among
+      others: what depends on the image is its position in the run.
     """
     import tensorflow as tf
 
     name = getattr(encoder, "name", repr(encoder))
     pixels = tf.constant(np.linspace(0.0, 255.0, 12, dtype=np.float32).reshape(1, 3, 4, 1))
+    indexed = getattr(encoder, "indexed", False)
 
-    first = encoder.encode(pixels, tf.constant(3), 7)
+    def encode(inputs, step, first_index=0):
+        if indexed:
+            return encoder.encode(inputs, step, 7, tf.constant(first_index))
+        return encoder.encode(inputs, step, 7)
+
+    first = encode(pixels, tf.constant(3))
     assert tuple(first.shape) == tuple(pixels.shape), f"input encoder {name!r}: output shape {tuple(first.shape)} differs from the input's"
     assert first.dtype == pixels.dtype, f"input encoder {name!r}: output dtype {first.dtype} differs from the input's"
-    again = encoder.encode(pixels, tf.constant(3), 7)
+    again = encode(pixels, tf.constant(3))
     assert np.array_equal(first.numpy(), again.numpy()), f"input encoder {name!r}: the same step and seed gave different values"
-    traced = tf.function(lambda inputs, step: encoder.encode(inputs, step, 7))(pixels, tf.constant(3))
+    traced = tf.function(lambda inputs, step: encode(inputs, step))(pixels, tf.constant(3))
     assert np.array_equal(first.numpy(), traced.numpy()), f"input encoder {name!r}: tf.function gives other values than eager"
 
-    steps = np.stack([encoder.encode(pixels, tf.constant(t), 7).numpy() for t in range(timesteps)])
+    if indexed:
+        pair = encode(tf.concat([pixels, pixels], axis=0), tf.constant(3), 4).numpy()
+        alone = [encode(pixels, tf.constant(3), position).numpy()[0] for position in (4, 5)]
+        assert np.array_equal(pair, np.stack(alone)), (
+            f"input encoder {name!r}: declared indexed but an image's values depend on the images beside it"
+        )
+
+    steps = np.stack([encode(pixels, tf.constant(t)).numpy() for t in range(timesteps)])
     if encoder.constant:
         assert np.all(steps == steps[:1]), f"input encoder {name!r}: declared constant but changes between steps"
     if getattr(encoder, "spikes", False):
