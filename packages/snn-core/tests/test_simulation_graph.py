@@ -185,6 +185,7 @@ def test_default_chunk_fits_cache_budget():
 
     assert chunk * 12 * 18944 <= budget
     assert (chunk + 1) * 12 * 18944 > budget
+    assert default_chunk_size(budget // (12 * MIN_CHUNK), budget) == MIN_CHUNK
     assert default_chunk_size(budget // (12 * (MIN_CHUNK - 1)), budget) == WHOLE_BATCH
 
 
