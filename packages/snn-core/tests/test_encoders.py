@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from snn_core import Plugins
-from snn_core.encoders import ANALOG, PIXEL_MAX, POISSON, REGULAR
+from snn_core.encoders import ANALOG, PIXEL_MAX, POISSON, REGULAR, InputEncoder, image_uniform, spike_probability
 from snn_core.testing import check_input_encoder
 
 
@@ -93,3 +93,17 @@ def _registered_encoders():
 @pytest.mark.parametrize("encoder", _registered_encoders(), ids=lambda encoder: encoder.name)
 def test_registered_encoder_meets_contract(encoder):
     check_input_encoder(encoder)
+
+
+def _batch_dependent(inputs, step, seed, first_index):
+    # Declared indexed, but the spike probability follows the batch's mean brightness.
+    scale = tf.reduce_mean(inputs) / 127.5
+    uniform = image_uniform(tf.shape(inputs), seed, step, first_index)
+    return tf.cast(uniform < spike_probability(inputs) * scale, inputs.dtype) * PIXEL_MAX
+
+
+def test_contract_catches_batch_dependent_indexed_encoder():
+    encoder = InputEncoder(name="batch_mean", encode=_batch_dependent, spikes=True, indexed=True)
+
+    with pytest.raises(AssertionError, match="depend on the images beside it"):
+        check_input_encoder(encoder)

@@ -148,6 +148,22 @@ def test_poisson_results_do_not_depend_on_batching(network, digits, batch, chunk
     assert other.synaptic_operations == reference.synaptic_operations
 
 
+@pytest.mark.parametrize("chunk_size", [2**31 - 1, 10**20])
+def test_huge_chunk_size_simulates_whole_batch(network, digits, chunk_size):
+    from snn_core.simulation import WHOLE_BATCH
+
+    data = tf.data.Dataset.from_tensor_slices(digits).batch(96)
+    huge = Simulator(network, chunk_size=chunk_size)
+    whole = Simulator(network, chunk_size=96).run(data, 6)
+
+    result = huge.run(data, 6)
+
+    assert huge.chunk_size == WHOLE_BATCH
+    np.testing.assert_array_equal(result.accuracy_per_step, whole.accuracy_per_step)
+    assert result.spike_counts == whole.spike_counts
+    assert sum(result.spike_counts.values()) > 0
+
+
 @pytest.mark.parametrize("chunk_size", [0, -3, 1.5, True, "abc"])
 def test_chunk_size_must_be_positive_integer(network, chunk_size):
     expected = f"chunk size must be a whole number of images, at least 1, got {chunk_size!r}"

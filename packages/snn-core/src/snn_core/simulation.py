@@ -93,7 +93,7 @@ class SimulationResult:
         synaptic_operations_per_step: float64 ``[T]``; entry ``t - 1`` is the
             number of accumulates of all layers and images at step ``t``.
         chunk_size: the most images the simulator advanced together (see
-            :class:`Simulator`); stochastic encoders draw per chunk.
+            :class:`Simulator`). The results do not depend on it.
         seed: the seed of stochastic encoders.
     """
 
@@ -243,7 +243,8 @@ class Simulator:
             chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(neurons)
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise SnnError(f"the chunk size must be a whole number of images, at least 1, got {chunk_size!r}")
-        self.chunk_size = int(chunk_size)
+        # Larger sizes change nothing, and the cap keeps the graph's int32 arithmetic from overflowing.
+        self.chunk_size = min(int(chunk_size), WHOLE_BATCH)
 
         input_shape = topology.inputs[0].shape[1:]
         self._run = tf.function(

@@ -143,8 +143,8 @@ def check_input_encoder(encoder: Any, *, timesteps: int = 1000, tolerance: float
     - The mean over ``timesteps`` steps is within ``tolerance`` (relative to 255)
       of the pixel values 0..255. The default 0.07 is over four standard
       deviations of a Poisson rate of 0.5 measured over 1000 steps.
-    - An ``indexed`` encoder gives an image the same values alone as among
-      others: what depends on the image is its position in the run.
+    - An ``indexed`` encoder gives an image the same values alone as beside a
+      different image: besides the image, only its position in the run counts.
     """
     import tensorflow as tf
 
@@ -166,8 +166,10 @@ def check_input_encoder(encoder: Any, *, timesteps: int = 1000, tolerance: float
     assert np.array_equal(first.numpy(), traced.numpy()), f"input encoder {name!r}: tf.function gives other values than eager"
 
     if indexed:
-        pair = encode(tf.concat([pixels, pixels], axis=0), tf.constant(3), 4).numpy()
-        alone = [encode(pixels, tf.constant(3), position).numpy()[0] for position in (4, 5)]
+        # The second image is darker, so that statistics over the batch change too.
+        images = [pixels, pixels / 4.0]
+        pair = encode(tf.concat(images, axis=0), tf.constant(3), 4).numpy()
+        alone = [encode(image, tf.constant(3), position).numpy()[0] for image, position in zip(images, (4, 5))]
         assert np.array_equal(pair, np.stack(alone)), (
             f"input encoder {name!r}: declared indexed but an image's values depend on the images beside it"
         )
