@@ -63,9 +63,9 @@ MIN_CHUNK = 64
 """The smallest default chunk. Where fewer images fit in the budget, batches stay whole.
 
 Each TensorFlow operation has a fixed cost, which small chunks multiply. On the
-Intel Xeon, chunks lost to the whole batch for every model but the demo CNN:
+Intel Xeon, chunks lost to the whole batch for every model but the demo CNN.
 VGG16 at batch 128 took 1.33 forward passes per step in chunks of 15 images,
-1.18 in chunks of 32 and 1.09 whole, and MobileNetV2 at batch 256 took 2.53 in
+1.18 in chunks of 32 and 1.09 whole. MobileNetV2 at batch 256 took 2.53 in
 chunks of 33, 2.05 in chunks of 64 and 1.69 whole. The demo CNN at batch 1,000
 took 1.13 in chunks of 221 and 1.65 whole.
 """
