@@ -46,7 +46,7 @@ def test_mirrored_simulation_equals_one_device(mirrored_results):
     assert mirrored_results["mirrored_spike_counts"] == mirrored_results["default_spike_counts"]
 
 
-def test_mirrored_poisson_simulation_equals_one_device(mirrored_results):
+def test_mirrored_poisson_equals_one_device(mirrored_results):
     assert mirrored_results["poisson_mirrored_spike_counts"] == mirrored_results["poisson_default_spike_counts"]
     assert mirrored_results["poisson_mirrored_snn_accuracy"] == mirrored_results["poisson_default_snn_accuracy"]
     assert sum(mirrored_results["poisson_default_spike_counts"].values()) > 0

@@ -53,7 +53,7 @@ def test_poisson_reproduces_with_same_seed():
     assert set(np.unique(first)) <= {0.0, PIXEL_MAX}
 
 
-def test_poisson_draws_depend_on_image_position_only():
+def test_poisson_draws_follow_position():
     pixels = np.full((6, 2, 2, 1), 127.5, np.float32)
 
     together = _trains(POISSON, pixels, 30, first_index=10)
@@ -102,7 +102,7 @@ def _batch_dependent(inputs, step, seed, first_index):
     return tf.cast(uniform < spike_probability(inputs) * scale, inputs.dtype) * PIXEL_MAX
 
 
-def test_contract_catches_batch_dependent_indexed_encoder():
+def test_contract_catches_batch_dependent_encoder():
     encoder = InputEncoder(name="batch_mean", encode=_batch_dependent, spikes=True, indexed=True)
 
     with pytest.raises(AssertionError, match="depend on the images beside it"):

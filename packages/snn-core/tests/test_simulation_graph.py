@@ -135,7 +135,7 @@ def test_chunk_size_does_not_change_results(network, digits, chunk_size):
 
 
 @pytest.mark.parametrize(("batch", "chunk_size"), [(96, 7), (32, 96), (40, 13)])
-def test_poisson_results_do_not_depend_on_batching(network, digits, batch, chunk_size):
+def test_poisson_independent_of_batching(network, digits, batch, chunk_size):
     reference = Simulator(network, encoder="poisson", seed=3, chunk_size=96).run(
         tf.data.Dataset.from_tensor_slices(digits).batch(96), 10
     )
@@ -209,7 +209,7 @@ def test_default_chunk_fits_cache_budget():
     ("cache", "budget"),
     [(None, 16 << 20), (8 << 20, 16 << 20), (32 << 20, 16 << 20), (64 << 20, 32 << 20), (480 << 20, 48 << 20)],
 )
-def test_chunk_budget_is_half_the_cache_within_range(cache, budget, monkeypatch):
+def test_chunk_budget_halves_cache(cache, budget, monkeypatch):
     from snn_core import simulation
 
     monkeypatch.setattr(simulation, "_level3_cache_bytes", lambda: cache)

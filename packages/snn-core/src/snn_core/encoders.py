@@ -85,7 +85,7 @@ def _analog(inputs: tf.Tensor, step: tf.Tensor, seed: int) -> tf.Tensor:
 
 
 def image_uniform(shape: tf.Tensor, seed: int, step: tf.Tensor, first_index: tf.Tensor) -> tf.Tensor:
-    """Return float32 numbers uniform in [0, 1) of ``shape`` (images first) whose image ``i`` depends only on ``(seed, step, first_index + i)``.
+    """Return float32 numbers uniform in [0, 1) of ``shape`` (images first), image ``i`` drawn from ``(seed, step, first_index + i)``.
 
     The generator is Philox (Salmon et al., "Parallel random numbers: as easy as
     1, 2, 3", SC 2011), which turns every value of a counter into four random

@@ -56,7 +56,7 @@ SIGN_PRESERVING_LAYER_TYPES = MOVING_LAYER_TYPES | AVERAGING_LAYER_TYPES | {"Add
 CHUNK_BYTES_RANGE = (16 << 20, 48 << 20)
 """The minimum and maximum bytes of per-step state (potential, current and output of every neuron) in a default chunk.
 
-The budget is half the CPU's level-3 cache, within this range; see :func:`chunk_budget`.
+Within this range, the budget is half the CPU's level-3 cache (see :func:`chunk_budget`).
 """
 
 MIN_CHUNK = 64
@@ -298,7 +298,7 @@ class Simulator:
     def _spikes_counted_with_operations(self) -> dict[str, str]:
         """Return weighted layers whose accumulate count can count the spikes of a neuron layer too.
 
-        This holds where every spike of the neuron layer reaches the weighted
+        That is the case where every spike of the neuron layer reaches the weighted
         layer's input exactly once, which :func:`_passes_each_value_once` checks
         layer by layer: directly, or through flattening, reshaping and average
         pooling with windows that tile the input. The spikes are then counted on
@@ -531,9 +531,8 @@ class Simulator:
 
 
     def _run_distributed(self, dataset, timesteps: int, progress, strategy: tf.distribute.Strategy):
-        # Every image carries its position in the run, because a replica's share
-        # of a batch does not tell where it starts. A share is a consecutive slice,
-        # so its first position is its smallest. That also traces for an empty share.
+        # Images carry their positions, because a replica's share does not say where
+        # it starts. Shares are consecutive, so the smallest position is the first.
         def replica_batch(images, labels, positions):
             return self._run_batch(
                 tf.cast(images, tf.float32),
@@ -642,14 +641,18 @@ def default_chunk_size(neurons_per_image: int, budget: int | None = None) -> int
 
 
 def chunk_budget(cache_bytes: int | None = None) -> int:
-    """Return the bytes of per-step state a default chunk may take: half the level-3 cache, within :data:`CHUNK_BYTES_RANGE`.
+    """Return the bytes of per-step state that a default chunk may take.
 
+    The budget is half of ``cache_bytes``, within :data:`CHUNK_BYTES_RANGE`.
     ``cache_bytes`` defaults to the level-3 cache of the first CPU as Linux
-    reports it, and to the minimum where it cannot be read. Other
-    processes share that cache, so the budget stops at the top of the range.
-    Both ends come from measurements of the demo CNN on two CPUs. An AMD EPYC
-    with 32 MiB of level-3 cache ran it fastest in chunks of 16 MiB of state.
-    An Intel Xeon with 480 MiB ran it fastest in chunks of 45 to 57 MiB.
+    reports it, and the budget to the minimum where that cannot be read. Other
+    processes share the cache, so the budget stops at the maximum. Both ends
+    come from the demo CNN on two CPUs. An AMD EPYC with 32 MiB of level-3
+    cache ran it fastest in chunks of 16 MiB of state. An Intel Xeon with 480
+    MiB ran it fastest in chunks of 45 to 57 MiB.
+
+    NOTE: no other CPU was measured, so the rule between and beyond those two
+    points is an estimate. ``chunk_size`` overrides it.
     """
     minimum, maximum = CHUNK_BYTES_RANGE
     if cache_bytes is None:
