@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -143,3 +145,14 @@ def test_pytest_fixture_sets_plugins(snn_plugins):
 
     assert get_plugins() is snn_plugins
     assert "if_zero" in snn_plugins.neuron_models
+
+
+def test_contract_rejects_wrong_fused_update():
+    def unscaled_update(params):
+        # Passes on the spikes without multiplying them by the threshold.
+        return lambda current, state: IF_SUBTRACT.step(current, state, params)
+
+    wrong = dataclasses.replace(IF_SUBTRACT, name="unscaled", fused_update=unscaled_update)
+
+    with pytest.raises(AssertionError, match="fused_update differs"):
+        check_neuron_model(wrong)

@@ -192,6 +192,48 @@ def test_fused_neuron_update_matches_unfused(network, digits, neuron):
     assert sum(fused.spike_counts.values()) > 0
 
 
+@pytest.mark.parametrize("encoder", ["analog", "poisson"])
+def test_compiled_kernels_match_tensorflow(network, digits, encoder):
+    from snn_core import kernels
+
+    if kernels.load_library() is None:
+        pytest.skip("the compiled kernels are not available here")
+    data = tf.data.Dataset.from_tensor_slices(digits).batch(48)
+    compiled_simulator = Simulator(network, encoder=encoder, chunk_size=20)
+    plain_simulator = Simulator(network, encoder=encoder, chunk_size=20, compiled_kernels=False)
+
+    compiled = compiled_simulator.run(data, 24)
+    plain = plain_simulator.run(data, 24)
+
+    assert compiled_simulator.compiled_kernels
+    assert not plain_simulator.compiled_kernels
+    np.testing.assert_array_equal(compiled.accuracy_per_step, plain.accuracy_per_step)
+    assert compiled.spike_counts == plain.spike_counts
+    assert compiled.synaptic_operations == plain.synaptic_operations
+    assert sum(compiled.spike_counts.values()) > 0
+
+
+def test_compiled_kernels_rejected_under_xla(network):
+    with pytest.raises(SnnError, match="cannot run under XLA"):
+        Simulator(network, jit_compile=True, compiled_kernels=True)
+    with pytest.raises(SnnError, match="cannot run under XLA"):
+        Simulator(network, fuse_neurons=True, compiled_kernels=True)
+
+    assert not Simulator(network, fuse_neurons=True).compiled_kernels
+
+
+def test_compiled_kernels_need_fused_update(network):
+    import dataclasses
+
+    from snn_core.neurons import SIGNED_IF
+
+    signed = dataclasses.replace(network, neuron_model=SIGNED_IF, neuron_parameters=SIGNED_IF.parameters)
+
+    with pytest.raises(SnnError, match="'if_signed' has no fused update"):
+        Simulator(signed, compiled_kernels=True)
+    assert not Simulator(signed).compiled_kernels
+
+
 def test_default_chunk_fits_cache_budget():
     from snn_core.simulation import MIN_CHUNK, WHOLE_BATCH, default_chunk_size
 

@@ -39,6 +39,11 @@ Every model is a :class:`NeuronModel`: an immutable parameter container, a state
 state)``. Spikes are 0/1 (or -1/0/1 for signed models) in the current's dtype; the
 simulator multiplies them by ``v_threshold`` before passing them on. ``v_threshold``
 is a scalar or one value per channel, broadcast over the last axis.
+
+A model may also offer a ``fused_update``: the step and that multiply in one
+kernel. The integrate-and-fire models here use :mod:`snn_core.kernels`, which
+reads and writes each neuron once per step where TensorFlow's operations take
+five passes.
 """
 
 from __future__ import annotations
@@ -47,7 +52,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+import numpy as np
 import tensorflow as tf
+
+from snn_core import kernels
 
 
 class NeuronParameters(Protocol):
@@ -73,6 +81,13 @@ class NeuronModel:
         summary: one line for ``snn plugins`` and help texts.
         citation: where the model comes from.
         signed: whether ``step`` may emit -1 spikes.
+        fused_update: optional ``fused_update(params)``, called once per layer
+            outside the graph. It returns ``update(current, state) -> (outputs,
+            new_state)``, whose outputs are the spikes times ``v_threshold``,
+            or ``None`` where it cannot run on this machine. Its results must
+            equal ``step`` followed by that multiply, bit for bit, because the
+            simulator uses it in place of both on CPUs (see
+            :class:`~snn_core.simulation.Simulator`).
     """
 
     name: str
@@ -82,6 +97,7 @@ class NeuronModel:
     summary: str = ""
     citation: str = ""
     signed: bool = False
+    fused_update: Callable[[Any], Callable[[tf.Tensor, Any], tuple[tf.Tensor, Any]] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +221,28 @@ def signed_if_step(
     return spikes, SignedIFState(v=v, count=state.count + spikes)
 
 
+def compiled_update(reset: str) -> Callable[[Any], Callable | None]:
+    """Return a ``fused_update`` for integrate-and-fire neurons with ``reset`` (``"subtract"`` or ``"zero"``).
+
+    The update runs :func:`snn_core.kernels.integrate_and_fire`. A ``leak``
+    parameter, where there is one, keeps ``1 - leak`` of the potential per step.
+    """
+
+    def fused_update(params: Any) -> Callable | None:
+        if kernels.load_library() is None:
+            return None
+        threshold = np.reshape(np.asarray(params.v_threshold, np.float32), [-1])
+        retain = 1.0 - getattr(params, "leak", 0.0)
+
+        def update(current: tf.Tensor, state: IFState) -> tuple[tf.Tensor, IFState]:
+            outputs, v = kernels.integrate_and_fire(current, state.v, threshold, retain=retain, reset=reset)
+            return outputs, IFState(v=v)
+
+        return update
+
+    return fused_update
+
+
 IF_SUBTRACT = NeuronModel(
     name="if",
     step=if_subtract_step,
@@ -212,6 +250,7 @@ IF_SUBTRACT = NeuronModel(
     parameters=IFParameters(),
     summary="integrate-and-fire, reset by subtraction",
     citation="Rueckauer et al., Frontiers in Neuroscience 2017",
+    fused_update=compiled_update("subtract"),
 )
 
 IF_ZERO = NeuronModel(
@@ -221,6 +260,7 @@ IF_ZERO = NeuronModel(
     parameters=IFParameters(),
     summary="integrate-and-fire, reset to zero",
     citation="Diehl et al., IJCNN 2015",
+    fused_update=compiled_update("zero"),
 )
 
 LIF = NeuronModel(
@@ -229,6 +269,7 @@ LIF = NeuronModel(
     initial_state=if_initial_state,
     parameters=LIFParameters(),
     summary="leaky integrate-and-fire, 1% leak per step, reset by subtraction",
+    fused_update=compiled_update("subtract"),
 )
 
 SIGNED_IF = NeuronModel(

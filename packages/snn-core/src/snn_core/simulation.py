@@ -147,6 +147,14 @@ class Simulator:
             time (``benchmarks/bench_simulation.py --modes default,unfused``), so
             it is off by default. The neuron model's ``step`` must then use only
             operations that XLA can compile.
+        compiled_kernels: advance neuron layers with the model's
+            ``fused_update`` (for the built-in integrate-and-fire models, the
+            compiled kernel of :mod:`snn_core.kernels`), which gives the same
+            results in one pass over memory. ``None`` uses it where it is
+            available, except under XLA (``jit_compile``, ``fuse_neurons``) and
+            where a GPU is visible, since the kernel runs on CPUs only.
+            ``True`` raises :class:`~snn_core.errors.SnnError` where it is not
+            available, and ``False`` keeps TensorFlow's own operations.
         decoder: ``"potential"`` or ``"spikes"`` (see the module docstring).
         output_threshold: threshold of the output neurons of the ``spikes``
             decoder, in the units of the ANN's logits; see
@@ -173,6 +181,7 @@ class Simulator:
         decoder: str = "potential",
         output_threshold: float | None = None,
         chunk_size: int | None = None,
+        compiled_kernels: bool | None = None,
     ):
         plugins = plugins or get_plugins()
         self.network = network
@@ -203,7 +212,18 @@ class Simulator:
         self._stateful = self._stateful_stages(plugins)
         self._constant = self._constant_nodes() if self.encoder.constant else set()
         self._parameters = {name: network.parameters_for(name) for name in self._neurons}
-        self._neuron_updates = {name: self._neuron_update(name, fuse_neurons) for name in self._neurons}
+        gpu_visible = bool(tf.config.list_logical_devices("GPU"))
+        if compiled_kernels and (jit_compile or fuse_neurons):
+            raise SnnError("compiled kernels cannot run under XLA, so pass compiled_kernels=False with jit_compile or fuse_neurons")
+        required = compiled_kernels is True
+        if compiled_kernels is None:
+            compiled_kernels = not (jit_compile or fuse_neurons or gpu_visible)
+        fused_updates = self._fused_updates(compiled_kernels, required)
+        self.compiled_kernels = bool(self._neurons) and set(fused_updates) == self._neurons
+        """Whether every neuron layer runs the model's ``fused_update``."""
+        self._neuron_updates = {
+            name: fused_updates.get(name) or self._neuron_update(name, fuse_neurons) for name in self._neurons
+        }
         self._shapes = {node.name: tuple(node.layer.output.shape[1:]) for node in self._nodes}
         self._shapes[self._input] = tuple(topology.inputs[0].shape[1:])
         self._node_inputs = {node.name: node.inputs for node in self._nodes}
@@ -240,7 +260,7 @@ class Simulator:
 
         if chunk_size is None:
             neurons = sum(int(np.prod(self._shapes[name])) for name in self._neurons)
-            chunk_size = WHOLE_BATCH if tf.config.list_logical_devices("GPU") else default_chunk_size(neurons)
+            chunk_size = WHOLE_BATCH if gpu_visible else default_chunk_size(neurons)
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise SnnError(f"the chunk size must be a whole number of images, at least 1, got {chunk_size!r}")
         # Larger sizes change nothing, and the cap keeps the graph's int32 arithmetic from overflowing.
@@ -257,6 +277,24 @@ class Simulator:
             ],
             jit_compile=jit_compile,
         )
+
+    def _fused_updates(self, use: bool, required: bool) -> dict[str, Callable]:
+        """Return the model's fused update of every neuron layer where ``use`` is set and the update is available."""
+        model = self.network.neuron_model
+        if not use or not self._neurons:
+            return {}
+        if model.fused_update is None:
+            if required:
+                raise SnnError(f"neuron model {model.name!r} has no fused update, so pass compiled_kernels=None or False")
+            return {}
+
+        updates = {name: model.fused_update(self._parameters[name]) for name in sorted(self._neurons)}
+        if required and None in updates.values():
+            raise SnnError(
+                f"the compiled kernels of neuron model {model.name!r} are not available here (see the logged warning). "
+                "Pass compiled_kernels=None to fall back to TensorFlow's operations"
+            )
+        return {name: update for name, update in updates.items() if update is not None}
 
     def _neuron_update(self, name: str, fuse: bool) -> Callable:
         model = self.network.neuron_model

@@ -54,6 +54,9 @@ def check_neuron_model(
     - With a constant current ``I`` (in units of the threshold), the firing rate
       over ``timesteps`` steps is within ``rate_tolerance + 1 / timesteps`` of
       ``expected_rate(I)``, by default ``I`` clipped to [0, 1].
+    - Where the model has a ``fused_update`` and it is available here, its
+      outputs and states equal ``step``'s spikes times the threshold and
+      ``step``'s states bit for bit, over ``timesteps`` steps of random currents.
 
     Thresholds are per channel (:data:`CONTRACT_THRESHOLDS`).
 
@@ -114,6 +117,41 @@ def check_neuron_model(
         f"neuron model {name!r}: for a constant current of {ratios[worst]:g} times the threshold "
         f"{thresholds[worst[1]]:g}, the rate after {timesteps} steps is {rates[worst]:.4f}, "
         f"expected {expected[worst]:.4f} within {rate_tolerance + 1.0 / timesteps:.4f}"
+    )
+
+    if getattr(model, "fused_update", None) is not None:
+        _check_fused_update(model, parameters, timesteps)
+
+
+def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
+    """Check that ``model.fused_update`` repeats ``step`` times the threshold exactly, over random currents."""
+    import tensorflow as tf
+
+    name = getattr(model, "name", repr(model))
+    update = model.fused_update(parameters)
+    if update is None:
+        return
+
+    # Currents around the threshold, both signs, so that every branch of a reset runs.
+    thresholds = np.asarray(parameters.v_threshold, np.float32)
+    currents = np.random.default_rng(0).normal(0.3, 0.8, (timesteps, 4, thresholds.size)).astype(np.float32) * thresholds
+    shape = tf.TensorShape(currents.shape[1:])
+
+    @tf.function
+    def compare(currents):
+        def body(t, reference, fused, equal):
+            spikes, reference = model.step(currents[t], reference, parameters)
+            outputs, fused = update(currents[t], fused)
+            same = [tf.reduce_all(tf.equal(spikes * thresholds, outputs))]
+            same += [tf.reduce_all(tf.equal(a, b)) for a, b in zip(tf.nest.flatten(reference), tf.nest.flatten(fused), strict=True)]
+            return t + 1, reference, fused, tf.logical_and(equal, tf.reduce_all(tf.stack(same)))
+
+        initial = model.initial_state(shape, parameters)
+        _, _, _, equal = tf.while_loop(lambda t, *_: t < timesteps, body, (tf.constant(0), initial, initial, tf.constant(True)))
+        return equal
+
+    assert bool(compare(tf.constant(currents))), (
+        f"neuron model {name!r}: fused_update differs from step times the threshold within {timesteps} steps of random currents"
     )
 
 

@@ -1,0 +1,174 @@
+"""Compiled neuron kernels: one pass over a neuron layer's memory per time step.
+
+TensorFlow has no single operation for an integrate-and-fire update, so the
+update takes five elementwise kernels, each reading and writing the whole layer.
+``integrate_and_fire.cc`` does it in one pass, as a TensorFlow custom operation.
+It is compiled on first use with the system's C++ compiler against the installed
+TensorFlow's headers, and cached in :func:`cache_directory`. A cached library is
+reused until the source, TensorFlow's version or the build flags change.
+
+Where no compiler is found, the build fails or ``SNN_KERNELS=0`` is set,
+:func:`load_library` logs one warning and returns ``None``. The simulator then
+runs TensorFlow's own operations, which give the same results more slowly.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from snn_core.errors import SnnError
+
+logger = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("integrate_and_fire.cc")
+"""The C++ source of the ``SnnIntegrateAndFire`` operation."""
+
+SWITCH_VARIABLE = "SNN_KERNELS"
+"""Environment variable that turns the compiled kernels off when set to ``0``, ``off`` or ``false``."""
+
+CACHE_VARIABLE = "SNN_CACHE_DIR"
+"""Environment variable that overrides :func:`cache_directory`."""
+
+BUILD_FLAGS = (
+    "-shared",
+    "-fPIC",
+    "-O3",
+    # Let the compiler vectorize the threshold comparison.
+    "-fno-trapping-math",
+    # Keep multiplies and adds separate, as TensorFlow computes them, so that
+    # results are equal bit for bit.
+    "-ffp-contract=off",
+    # TensorFlow's own headers use functions that they mark as deprecated.
+    "-Wno-deprecated-declarations",
+)
+"""Compiler flags on top of TensorFlow's own (``tf.sysconfig``)."""
+
+
+class KernelBuildError(SnnError):
+    """The compiled kernels could not be built or loaded."""
+
+
+def enabled() -> bool:
+    """Return whether ``SNN_KERNELS`` allows the compiled kernels."""
+    return os.environ.get(SWITCH_VARIABLE, "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
+def cache_directory() -> Path:
+    """Return the directory of built kernels: ``$SNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/snn``, else ``~/.cache/snn``."""
+    if os.environ.get(CACHE_VARIABLE):
+        return Path(os.environ[CACHE_VARIABLE]) / "kernels"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "snn" / "kernels"
+
+
+def find_compiler() -> str | None:
+    """Return the C++ compiler to build with: ``$CXX``, else the first of ``c++``, ``g++`` and ``clang++`` on the path."""
+    if os.environ.get("CXX"):
+        return os.environ["CXX"]
+    for name in ("c++", "g++", "clang++"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def build(directory: Path, compiler: str | None = None) -> Path:
+    """Compile the kernel library into ``directory`` unless it is there already, and return its path.
+
+    The file name contains a hash of the source, TensorFlow's version and the
+    flags, so a changed source or TensorFlow builds anew. The library is
+    compiled to a temporary file and renamed into place, so a failed or
+    concurrent build never leaves a partial library under the final name.
+
+    Raises:
+        KernelBuildError: no compiler was found, or it failed.
+    """
+    import tensorflow as tf
+
+    compiler = compiler or find_compiler()
+    if compiler is None:
+        raise KernelBuildError("no C++ compiler found. Install g++ or clang++, or set CXX to one")
+
+    flags = [*BUILD_FLAGS, *tf.sysconfig.get_compile_flags()]
+    link_flags = tf.sysconfig.get_link_flags()
+    key = hashlib.sha256("\0".join([SOURCE.read_text(), tf.__version__, compiler, *flags, *link_flags]).encode())
+    target = directory / f"integrate_and_fire-{key.hexdigest()[:16]}.so"
+    if target.exists():
+        return target
+
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor, partial = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=directory)
+    os.close(descriptor)
+    command = [compiler, *flags, str(SOURCE), "-o", partial, *link_flags]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        os.unlink(partial)
+        raise KernelBuildError(f"could not run the C++ compiler {compiler!r}: {error}") from None
+    if completed.returncode != 0:
+        os.unlink(partial)
+        lines = [line for line in completed.stderr.splitlines() if "error" in line.lower()] or completed.stderr.splitlines()
+        detail = lines[0].strip() if lines else "no output"
+        raise KernelBuildError(f"the C++ compiler {compiler!r} failed with exit status {completed.returncode}: {detail}")
+
+    os.replace(partial, target)
+    return target
+
+
+@functools.cache
+def load_library() -> Any | None:
+    """Return the loaded kernel library (building it on first use), or ``None`` where it cannot be used.
+
+    The reason for ``None`` is logged once per process as a warning, unless
+    ``SNN_KERNELS`` turned the kernels off.
+    """
+    if not enabled():
+        return None
+
+    import tensorflow as tf
+
+    try:
+        path = build(cache_directory())
+        return tf.load_op_library(str(path))
+    except (KernelBuildError, OSError, tf.errors.NotFoundError) as error:
+        logger.warning(
+            "the compiled neuron kernels are not available (%s), so the simulator uses TensorFlow's own "
+            "operations, which are slower. Set %s=0 to skip the build.",
+            error,
+            SWITCH_VARIABLE,
+        )
+        return None
+
+
+def integrate_and_fire(current, potential, threshold, retain: float = 1.0, reset: str = "subtract"):
+    """Advance integrate-and-fire neurons by one step in one compiled kernel.
+
+    Args:
+        current: float32 input current.
+        potential: float32 membrane potentials of the same shape.
+        threshold: float32 scalar, or one threshold per channel (the last axis).
+        retain: fraction of the potential kept from the last step, ``1 - leak``.
+        reset: ``"subtract"`` (reset by subtraction) or ``"zero"`` (reset to zero).
+
+    Returns:
+        ``(outputs, new_potential)``: spikes times the threshold, and the
+        potentials after the step.
+
+    Raises:
+        KernelBuildError: the library is not available (see :func:`load_library`).
+    """
+    library = load_library()
+    if library is None:
+        raise KernelBuildError(
+            f"the compiled neuron kernels are not available: {SWITCH_VARIABLE} turns them off, or their build failed "
+            "(see the logged warning)"
+        )
+    return library.snn_integrate_and_fire(current, potential, threshold, retain=retain, reset=reset)
