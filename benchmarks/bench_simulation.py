@@ -41,9 +41,11 @@ import harness  # noqa: E402
 
 # Simulator options of each mode; "default" is what `snn simulate` uses.
 # "unchunked" simulates the whole batch at once instead of in cache-sized chunks.
+# "tensorflow" advances neurons with TensorFlow's operations instead of the compiled kernel.
 MODES = {
     "default": {},
     "unchunked": {"chunk_size": 1 << 24},
+    "tensorflow": {"compiled_kernels": False},
     "fused": {"fuse_neurons": True},
     "xla": {"jit_compile": True},
 }
@@ -202,6 +204,8 @@ def benchmark_model(model_name: str, arguments: argparse.Namespace) -> dict:
     simulators = {mode: Simulator(prepared.network, **MODES[mode]) for mode in modes}
     result["chunk_size"] = {mode: simulator.chunk_size for mode, simulator in simulators.items()}
     print("chunk size: " + ", ".join(f"{mode} {size}" for mode, size in result["chunk_size"].items()))
+    result["compiled_kernels"] = {mode: simulator.compiled_kernels for mode, simulator in simulators.items()}
+    print("compiled kernels: " + ", ".join(f"{mode} {'yes' if used else 'no'}" for mode, used in result["compiled_kernels"].items()))
 
     rows, result["batches"] = [], {}
     for batch in batches:

@@ -66,6 +66,28 @@ def test_simulate_command_reuses_run_artifacts(demo_run, tmp_path, chunking):
     assert again["chunk_size"] == (7 if chunking else first_run["chunk_size"])
 
 
+def test_simulate_without_kernels_warns(demo_run, tmp_path, monkeypatch):
+    from snn_core import kernels
+
+    def failing_build(directory):
+        raise kernels.KernelBuildError("the C++ compiler 'c++' failed with exit status 1: test")
+
+    directory, _ = demo_run
+    output = tmp_path / "fallback.json"
+    monkeypatch.setattr(kernels, "build", failing_build)
+    kernels.load_library.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["simulate", str(directory / "snn"), "--timesteps", "8", "--output", str(output)])
+    finally:
+        kernels.load_library.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: the compiled neuron kernels are not available") == 1
+    assert "failed with exit status 1: test" in result.stderr
+    first_run = json.loads((directory / "results.json").read_text())
+    assert json.loads(output.read_text())["snn_accuracy_per_step"] == first_run["snn_accuracy_per_step"][:8]
+
+
 def _single_line_error(result) -> str:
     assert result.exit_code != 0
     assert "Traceback" not in result.output

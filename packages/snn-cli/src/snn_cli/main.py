@@ -6,6 +6,7 @@ catches them and prints one line to stderr with a non-zero exit, never a traceba
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -19,6 +20,20 @@ import_tensorflow_quietly()
 from snn_cli.commands import compare_norm, plugins, report, run, steps, train  # noqa: E402
 
 EXIT_USER_ERROR = 1
+
+
+class WarningEcho(logging.Handler):
+    """Print the library's logged warnings as ``warning: ...`` lines on stderr, where click sends its output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
+# The library logs what it cannot do and how it carries on, for example a
+# failed build of the compiled neuron kernels.
+_library_logger = logging.getLogger("snn_core")
+_library_logger.addHandler(WarningEcho(logging.WARNING))
+_library_logger.propagate = False
 
 
 class SnnGroup(click.Group):

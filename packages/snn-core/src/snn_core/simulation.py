@@ -213,13 +213,8 @@ class Simulator:
         self._constant = self._constant_nodes() if self.encoder.constant else set()
         self._parameters = {name: network.parameters_for(name) for name in self._neurons}
         gpu_visible = bool(tf.config.list_logical_devices("GPU"))
-        if compiled_kernels and (jit_compile or fuse_neurons):
-            raise SnnError("compiled kernels cannot run under XLA, so pass compiled_kernels=False with jit_compile or fuse_neurons")
-        required = compiled_kernels is True
-        if compiled_kernels is None:
-            compiled_kernels = not (jit_compile or fuse_neurons or gpu_visible)
-        fused_updates = self._fused_updates(compiled_kernels, required)
-        self.compiled_kernels = bool(self._neurons) and set(fused_updates) == self._neurons
+        fused_updates = self._fused_updates(compiled_kernels, jit_compile or fuse_neurons, gpu_visible)
+        self.compiled_kernels = bool(self._neurons) and fused_updates.keys() == self._neurons
         """Whether every neuron layer runs the model's ``fused_update``."""
         self._neuron_updates = {
             name: fused_updates.get(name) or self._neuron_update(name, fuse_neurons) for name in self._neurons
@@ -278,10 +273,16 @@ class Simulator:
             jit_compile=jit_compile,
         )
 
-    def _fused_updates(self, use: bool, required: bool) -> dict[str, Callable]:
-        """Return the model's fused update of every neuron layer where ``use`` is set and the update is available."""
+    def _fused_updates(self, requested: bool | None, xla: bool, gpu_visible: bool) -> dict[str, Callable]:
+        """Return the model's fused update of every neuron layer where it is requested (see ``compiled_kernels``) and available."""
+        if requested and xla:
+            raise SnnError("compiled kernels cannot run under XLA, so pass compiled_kernels=False with jit_compile or fuse_neurons")
+        required = requested is True
+        if requested is None:
+            requested = not (xla or gpu_visible)
+
         model = self.network.neuron_model
-        if not use or not self._neurons:
+        if not requested or not self._neurons:
             return {}
         if model.fused_update is None:
             if required:
@@ -291,8 +292,9 @@ class Simulator:
         updates = {name: model.fused_update(self._parameters[name]) for name in sorted(self._neurons)}
         if required and None in updates.values():
             raise SnnError(
-                f"the compiled kernels of neuron model {model.name!r} are not available here (see the logged warning). "
-                "Pass compiled_kernels=None to fall back to TensorFlow's operations"
+                f"the compiled kernels of neuron model {model.name!r} are not available here: their build failed "
+                "(see the logged warning) or SNN_KERNELS turned them off. Pass compiled_kernels=None to fall back "
+                "to TensorFlow's operations"
             )
         return {name: update for name, update in updates.items() if update is not None}
 
