@@ -62,13 +62,48 @@ def test_build_reuses_cached_library(tmp_path):
 
     assert second == first
     assert second.stat().st_mtime_ns == built_at
-    assert [path.name for path in tmp_path.iterdir()] == [first.name]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [first.with_suffix(".sha256").name, first.name]
 
 
-@pytest.mark.parametrize(("compiler", "message"), [("false", "failed with exit status 1"), ("/no/such/c++", "could not run")])
+@needs_compiler
+def test_build_replaces_damaged_library(tmp_path):
+    # A compiler command with an argument, split like a shell's.
+    compiler = f"env {kernels.find_compiler()}"
+    library = kernels.build(tmp_path, compiler=compiler)
+    size = library.stat().st_size
+    library.write_bytes(library.read_bytes()[:1000])
+
+    rebuilt = kernels.build(tmp_path, compiler=compiler)
+
+    assert rebuilt == library
+    assert rebuilt.stat().st_size == size
+    assert not list(tmp_path.glob(f"{kernels.TEMPORARY_PREFIX}*"))
+
+
+@pytest.mark.parametrize(
+    ("compiler", "message"),
+    [
+        ("false", "failed with exit status 1"),
+        ("/no/such/c++", "could not run"),
+        ("true", "exited with status 0 but wrote no library"),
+        ("   ", "is empty"),
+    ],
+)
 def test_failed_build_leaves_no_file(tmp_path, compiler, message):
     with pytest.raises(kernels.KernelBuildError, match=message):
         kernels.build(tmp_path, compiler=compiler)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_build_leaves_no_file(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kernels.subprocess, "run", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        kernels.build(tmp_path, compiler="c++")
 
     assert list(tmp_path.iterdir()) == []
 
@@ -90,6 +125,7 @@ def test_unavailable_kernels_fall_back_with_warning(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "fell back" in completed.stdout
     assert "compiled neuron kernels are not available" in completed.stderr
+    assert "set CXX to a working C++ compiler" in completed.stderr
     assert "failed with exit status 1" in completed.stderr
     assert list((tmp_path / "kernels").iterdir()) == []
 

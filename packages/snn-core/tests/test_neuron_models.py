@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from snn_core import IFParameters, LIFParameters, Plugins, SignedIFParameters
-from snn_core.neurons import IF_SUBTRACT, IF_ZERO, LIF, SIGNED_IF
+from snn_core.neurons import IF_SUBTRACT, IF_ZERO, LIF, SIGNED_IF, IFState
 from snn_core.testing import check_neuron_model
 
 # Golden trains are exact: every current and threshold below is a float32 value
@@ -154,5 +154,53 @@ def test_contract_rejects_wrong_fused_update():
 
     wrong = dataclasses.replace(IF_SUBTRACT, name="unscaled", fused_update=unscaled_update)
 
-    with pytest.raises(AssertionError, match="fused_update differs"):
+    with pytest.raises(AssertionError, match="fused_update outputs differ"):
+        check_neuron_model(wrong)
+
+
+def _above_threshold_update(params):
+    """Return a wrong fused update, which fires only above the threshold, not at it."""
+
+    def update(current, state):
+        v = state.v + current
+        spikes = tf.cast(v > params.v_threshold, v.dtype)
+        return spikes * params.v_threshold, IFState(v=v - spikes * params.v_threshold)
+
+    return update
+
+
+def _flattening_update(params):
+    """Return a wrong fused update, which flattens its outputs to [batch, features]."""
+
+    def update(current, state):
+        spikes, state = IF_SUBTRACT.step(current, state, params)
+        return tf.reshape(spikes * params.v_threshold, [tf.shape(current)[0], -1]), state
+
+    return update
+
+
+def _channels_only_update(params):
+    """Return a wrong fused update, which assumes one threshold per channel."""
+    channels = len(params.v_threshold)
+
+    def update(current, state):
+        spikes, state = IF_SUBTRACT.step(current, state, params)
+        return spikes * params.v_threshold[:channels], state
+
+    return update
+
+
+@pytest.mark.parametrize(
+    ("fused_update", "message"),
+    [
+        (_above_threshold_update, "outputs differ from step's spikes times the per-channel threshold at step"),
+        (_flattening_update, r"returned outputs of shape \(2, 36\)"),
+        (_channels_only_update, "fused_update failed with a scalar threshold"),
+    ],
+    ids=["fires-above-threshold", "flattens-outputs", "assumes-channels"],
+)
+def test_contract_rejects_subtly_wrong_fused_update(fused_update, message):
+    wrong = dataclasses.replace(IF_SUBTRACT, name="subtle", fused_update=fused_update)
+
+    with pytest.raises(AssertionError, match=message):
         check_neuron_model(wrong)

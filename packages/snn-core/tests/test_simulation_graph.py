@@ -206,11 +206,19 @@ def test_compiled_kernels_match_tensorflow(network, digits, encoder):
     plain = plain_simulator.run(data, 24)
 
     assert compiled_simulator.compiled_kernels
+    assert compiled.compiled_kernels
     assert not plain_simulator.compiled_kernels
+    assert plain.compiled_kernels is False
     np.testing.assert_array_equal(compiled.accuracy_per_step, plain.accuracy_per_step)
     assert compiled.spike_counts == plain.spike_counts
     assert compiled.synaptic_operations == plain.synaptic_operations
     assert sum(compiled.spike_counts.values()) > 0
+
+
+@pytest.mark.parametrize("value", ["false", 1, "yes"])
+def test_compiled_kernels_must_be_boolean(network, value):
+    with pytest.raises(SnnError, match=f"must be None, True or False, got {value!r}"):
+        Simulator(network, compiled_kernels=value)
 
 
 def test_compiled_kernels_rejected_under_xla(network):

@@ -28,6 +28,7 @@ def results_document(result, dnn_accuracy: float | None, fused_accuracy: float |
         document["first_t_within_0.1_point"] = result.first_step_within(reference, 0.001)
     document["chunk_size"] = result.chunk_size
     document["seed"] = result.seed
+    document["compiled_kernels"] = result.compiled_kernels
     document["spike_counts"] = result.spike_counts
     document["neurons_per_image"] = result.neurons
     document["firing_rates"] = result.firing_rates()

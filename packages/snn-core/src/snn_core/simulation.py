@@ -95,6 +95,8 @@ class SimulationResult:
         chunk_size: the most images the simulator advanced together (see
             :class:`Simulator`). The results do not depend on it.
         seed: the seed of stochastic encoders.
+        compiled_kernels: whether every neuron layer ran the model's
+            ``fused_update`` (see :class:`Simulator`). The results do not depend on it.
     """
 
     timesteps: int
@@ -108,6 +110,7 @@ class SimulationResult:
     synaptic_operations_per_step: np.ndarray | None = None
     chunk_size: int | None = None
     seed: int | None = None
+    compiled_kernels: bool | None = None
 
     def firing_rates(self) -> dict[str, float]:
         """Return the mean spikes per neuron per time step of every neuron layer."""
@@ -275,6 +278,8 @@ class Simulator:
 
     def _fused_updates(self, requested: bool | None, xla: bool, gpu_visible: bool) -> dict[str, Callable]:
         """Return the model's fused update of every neuron layer where it is requested (see ``compiled_kernels``) and available."""
+        if requested is not None and not isinstance(requested, (bool, np.bool_)):
+            raise SnnError(f"compiled_kernels must be None, True or False, got {requested!r}")
         if requested and xla:
             raise SnnError("compiled kernels cannot run under XLA, so pass compiled_kernels=False with jit_compile or fuse_neurons")
         required = requested is True
@@ -306,8 +311,9 @@ class Simulator:
             spikes, state = model.step(current, state, parameters)
             return spikes * parameters.v_threshold, state
 
-        # Unfused, the update is about six passes over the layer's memory (add,
-        # compare, cast, two multiplies, subtract); XLA makes it one.
+        # Unfused, the update is five or six elementwise kernels (add, compare,
+        # cast, one or two multiplies, subtract), each a pass over the layer's
+        # memory. XLA makes it one.
         return tf.function(update, jit_compile=True) if fuse else update
 
     def _synaptic_operations(self, node, inputs: tf.Tensor, batch: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -567,6 +573,7 @@ class Simulator:
             synaptic_operations_per_step=synops_per_step,
             chunk_size=self.chunk_size,
             seed=self.seed,
+            compiled_kernels=self.compiled_kernels,
         )
 
 
@@ -730,11 +737,12 @@ def simulate(
     decoder: str = "potential",
     output_threshold: float | None = None,
     chunk_size: int | None = None,
+    compiled_kernels: bool | None = None,
 ) -> SimulationResult:
     """Simulate ``network`` on a batched dataset for ``timesteps`` steps; see :class:`Simulator`."""
     simulator = Simulator(
         network, encoder=encoder, seed=seed, plugins=plugins, decoder=decoder, output_threshold=output_threshold,
-        chunk_size=chunk_size,
+        chunk_size=chunk_size, compiled_kernels=compiled_kernels,
     )
     return simulator.run(dataset, timesteps, progress)
 

@@ -56,7 +56,9 @@ def check_neuron_model(
       ``expected_rate(I)``, by default ``I`` clipped to [0, 1].
     - Where the model has a ``fused_update`` and it is available here, its
       outputs and states equal ``step``'s spikes times the threshold and
-      ``step``'s states bit for bit, over ``timesteps`` steps of random currents.
+      ``step``'s states bit for bit over ``timesteps`` steps, with scalar and
+      per-channel thresholds, on image-shaped currents that are random or reach
+      the threshold exactly.
 
     Thresholds are per channel (:data:`CONTRACT_THRESHOLDS`).
 
@@ -124,35 +126,70 @@ def check_neuron_model(
 
 
 def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
-    """Check that ``model.fused_update`` repeats ``step`` times the threshold exactly, over random currents."""
+    """Check that ``model.fused_update`` repeats ``step`` times the threshold exactly.
+
+    It runs with per-channel thresholds (those of ``parameters``) and with a
+    scalar one, on ``[batch, height, width, channels]`` currents. Half the
+    currents are random, of both signs. The other half are a quarter of the
+    threshold, so that potentials reach the threshold exactly, where ``>=`` and
+    ``>`` differ.
+    """
     import tensorflow as tf
 
     name = getattr(model, "name", repr(model))
-    update = model.fused_update(parameters)
-    if update is None:
-        return
+    channel_thresholds = np.asarray(parameters.v_threshold, np.float32)
+    rng = np.random.default_rng(0)
+    for thresholds in (channel_thresholds, np.float32(0.75)):
+        case_parameters = dataclasses.replace(parameters, v_threshold=thresholds)
+        shape = (2, 3, 4, channel_thresholds.size)
+        exact = np.broadcast_to(np.float32(0.25) * thresholds, shape)
+        kind = "scalar" if np.ndim(thresholds) == 0 else "per-channel"
+        try:
+            update = model.fused_update(case_parameters)
+        except Exception as error:
+            raise AssertionError(f"neuron model {name!r}: fused_update failed with a {kind} threshold: {error!r}") from error
+        if update is None:
+            return
 
-    # Currents around the threshold, both signs, so that every branch of a reset runs.
-    thresholds = np.asarray(parameters.v_threshold, np.float32)
-    currents = np.random.default_rng(0).normal(0.3, 0.8, (timesteps, 4, thresholds.size)).astype(np.float32) * thresholds
-    shape = tf.TensorShape(currents.shape[1:])
+        both_steps = tf.function(_both_steps(model, case_parameters, update))
+        reference = fused = model.initial_state(tf.TensorShape(shape), case_parameters)
+        for t in range(timesteps):
+            random = rng.normal(0.3, 0.8, shape).astype(np.float32) * thresholds
+            current = tf.constant(np.where(np.arange(shape[0]).reshape(-1, 1, 1, 1) == 0, random, exact))
+            try:
+                expected, reference, outputs, fused = both_steps(current, reference, fused)
+            except Exception as error:
+                raise AssertionError(
+                    f"neuron model {name!r}: the update from fused_update failed with a {kind} threshold "
+                    f"on currents of shape {shape}: {error!r}"
+                ) from error
 
-    @tf.function
-    def compare(currents):
-        def body(t, reference, fused, equal):
-            spikes, reference = model.step(currents[t], reference, parameters)
-            outputs, fused = update(currents[t], fused)
-            same = [tf.reduce_all(tf.equal(spikes * thresholds, outputs))]
-            same += [tf.reduce_all(tf.equal(a, b)) for a, b in zip(tf.nest.flatten(reference), tf.nest.flatten(fused), strict=True)]
-            return t + 1, reference, fused, tf.logical_and(equal, tf.reduce_all(tf.stack(same)))
+            assert tuple(outputs.shape) == shape, (
+                f"neuron model {name!r}: fused_update returned outputs of shape {tuple(outputs.shape)} for currents of shape {shape}"
+            )
+            differences = np.abs(outputs.numpy() - expected.numpy())
+            assert not differences.any(), (
+                f"neuron model {name!r}: fused_update outputs differ from step's spikes times the {kind} threshold "
+                f"at step {t + 1} (largest difference {differences.max():g}, {int((differences > 0).sum())} elements)"
+            )
+            _check_state(name, reference, fused)
+            for reference_tensor, fused_tensor in zip(tf.nest.flatten(reference), tf.nest.flatten(fused), strict=True):
+                difference = np.abs(reference_tensor.numpy() - fused_tensor.numpy()).max()
+                assert difference == 0, (
+                    f"neuron model {name!r}: fused_update's state differs from step's with a {kind} threshold "
+                    f"at step {t + 1} (largest difference {difference:g})"
+                )
 
-        initial = model.initial_state(shape, parameters)
-        _, _, _, equal = tf.while_loop(lambda t, *_: t < timesteps, body, (tf.constant(0), initial, initial, tf.constant(True)))
-        return equal
 
-    assert bool(compare(tf.constant(currents))), (
-        f"neuron model {name!r}: fused_update differs from step times the threshold within {timesteps} steps of random currents"
-    )
+def _both_steps(model: Any, parameters: Any, update: Callable) -> Callable:
+    """Return a function that advances a reference state with ``step`` and a fused one with ``update``."""
+
+    def both_steps(current, reference, fused):
+        spikes, reference = model.step(current, reference, parameters)
+        outputs, fused = update(current, fused)
+        return spikes * parameters.v_threshold, reference, outputs, fused
+
+    return both_steps
 
 
 def _check_state(name: str, before: Any, after: Any) -> None:
@@ -207,7 +244,7 @@ def check_input_encoder(encoder: Any, *, timesteps: int = 1000, tolerance: float
         # The second image is darker, so that statistics over the batch change too.
         images = [pixels, pixels / 4.0]
         pair = encode(tf.concat(images, axis=0), tf.constant(3), 4).numpy()
-        alone = [encode(image, tf.constant(3), position).numpy()[0] for image, position in zip(images, (4, 5))]
+        alone = [encode(image, tf.constant(3), position).numpy()[0] for image, position in zip(images, (4, 5), strict=True)]
         assert np.array_equal(pair, np.stack(alone)), (
             f"input encoder {name!r}: declared indexed but an image's values depend on the images beside it"
         )

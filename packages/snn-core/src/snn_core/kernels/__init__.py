@@ -18,8 +18,11 @@ import functools
 import hashlib
 import logging
 import os
+import platform
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,10 @@ BUILD_FLAGS = (
 """Compiler flags on top of TensorFlow's own (``tf.sysconfig``)."""
 
 
+TEMPORARY_PREFIX = ".build-"
+"""Name prefix of the files that :func:`build` writes before renaming them into place."""
+
+
 class KernelBuildError(SnnError):
     """The compiled kernels could not be built or loaded."""
 
@@ -70,7 +77,7 @@ def cache_directory() -> Path:
 
 
 def find_compiler() -> str | None:
-    """Return the C++ compiler to build with: ``$CXX``, else the first of ``c++``, ``g++`` and ``clang++`` on the path."""
+    """Return the C++ compiler command to build with: ``$CXX``, else the first of ``c++``, ``g++`` and ``clang++`` on the path."""
     if os.environ.get("CXX"):
         return os.environ["CXX"]
     for name in ("c++", "g++", "clang++"):
@@ -83,10 +90,19 @@ def find_compiler() -> str | None:
 def build(directory: Path, compiler: str | None = None) -> Path:
     """Compile the kernel library into ``directory`` unless it is there already, and return its path.
 
-    The file name contains a hash of the source, TensorFlow's version and the
-    flags, so a changed source or TensorFlow builds anew. The library is
-    compiled to a temporary file and renamed into place, so a failed or
-    concurrent build never leaves a partial library under the final name.
+    The file name contains a hash of the source, TensorFlow's version, the
+    platform, the compiler and the flags, so a change to any of them builds
+    anew. The library is compiled to a temporary file and renamed into place,
+    so a failed, interrupted or concurrent build leaves no partial library
+    under the final name. A ``.sha256`` file beside the library stores its
+    digest, and a library that no longer matches it (a damaged or partly
+    copied file, which could crash the process when loaded) is built again.
+
+    ``compiler`` (by default :func:`find_compiler`) is a command line, split
+    like a shell's, so ``"ccache g++"`` works.
+
+    NOTE: only Linux on x86-64 with g++ 12 has been tried. On other platforms a
+    failed build falls back to TensorFlow's operations, as without a compiler.
 
     Raises:
         KernelBuildError: no compiler was found, or it failed.
@@ -95,32 +111,66 @@ def build(directory: Path, compiler: str | None = None) -> Path:
 
     compiler = compiler or find_compiler()
     if compiler is None:
-        raise KernelBuildError("no C++ compiler found. Install g++ or clang++, or set CXX to one")
+        raise KernelBuildError("no C++ compiler found: CXX is not set and none of c++, g++ and clang++ is on the path")
+    program = shlex.split(compiler)
+    if not program:
+        raise KernelBuildError(f"the C++ compiler command {compiler!r} is empty")
 
     flags = [*BUILD_FLAGS, *tf.sysconfig.get_compile_flags()]
     link_flags = tf.sysconfig.get_link_flags()
-    key = hashlib.sha256("\0".join([SOURCE.read_text(), tf.__version__, compiler, *flags, *link_flags]).encode())
-    target = directory / f"integrate_and_fire-{key.hexdigest()[:16]}.so"
-    if target.exists():
+    identity = [SOURCE.read_text(), tf.__version__, sys.platform, platform.machine(), *program, *flags, *link_flags]
+    key = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:16]
+    target = directory / f"integrate_and_fire-{key}.so"
+    digest_path = target.with_suffix(".sha256")
+    if _matches_digest(target, digest_path):
         return target
 
     directory.mkdir(parents=True, exist_ok=True)
-    descriptor, partial = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=directory)
+    partial = _temporary_path(directory, ".so")
+    digest_partial = _temporary_path(directory, ".sha256")
+    try:
+        _compile([*program, *flags, str(SOURCE), "-o", str(partial), *link_flags], compiler, partial)
+        digest_partial.write_text(_sha256(partial) + "\n")
+        os.replace(partial, target)
+        os.replace(digest_partial, digest_path)
+    finally:
+        # Only what was not renamed into place is left, after a failure or an interrupt.
+        partial.unlink(missing_ok=True)
+        digest_partial.unlink(missing_ok=True)
+    return target
+
+
+def _temporary_path(directory: Path, suffix: str) -> Path:
+    descriptor, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=suffix, dir=directory)
     os.close(descriptor)
-    command = [compiler, *flags, str(SOURCE), "-o", partial, *link_flags]
+    return Path(name)
+
+
+def _compile(command: list[str], compiler: str, output: Path) -> None:
+    """Run ``command`` and check that it wrote ``output``."""
     try:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as error:
-        os.unlink(partial)
         raise KernelBuildError(f"could not run the C++ compiler {compiler!r}: {error}") from None
+
     if completed.returncode != 0:
-        os.unlink(partial)
         lines = [line for line in completed.stderr.splitlines() if "error" in line.lower()] or completed.stderr.splitlines()
         detail = lines[0].strip() if lines else "no output"
         raise KernelBuildError(f"the C++ compiler {compiler!r} failed with exit status {completed.returncode}: {detail}")
+    if output.stat().st_size == 0:
+        raise KernelBuildError(f"the C++ compiler {compiler!r} exited with status 0 but wrote no library")
 
-    os.replace(partial, target)
-    return target
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _matches_digest(library: Path, digest_path: Path) -> bool:
+    """Return whether ``library`` exists and matches the digest stored beside it."""
+    try:
+        return digest_path.read_text().strip() == _sha256(library)
+    except OSError:
+        return False
 
 
 @functools.cache
@@ -140,8 +190,9 @@ def load_library() -> Any | None:
         return tf.load_op_library(str(path))
     except (KernelBuildError, OSError, tf.errors.NotFoundError) as error:
         logger.warning(
-            "the compiled neuron kernels are not available (%s), so the simulator uses TensorFlow's own "
-            "operations, which are slower. Set %s=0 to skip the build.",
+            "the compiled neuron kernels are not available, so the simulator uses TensorFlow's own operations, "
+            "which are slower. Cause: %s. Install g++ or clang++, or set CXX to a working C++ compiler, or set %s=0 "
+            "to skip the build",
             error,
             SWITCH_VARIABLE,
         )
