@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -87,6 +88,7 @@ def test_build_replaces_damaged_library(tmp_path):
         ("/no/such/c++", "could not run"),
         ("true", "exited with status 0 but wrote no library"),
         ("   ", "is empty"),
+        ('g++ "-O2', "is invalid"),
     ],
 )
 def test_failed_build_leaves_no_file(tmp_path, compiler, message):
@@ -94,6 +96,29 @@ def test_failed_build_leaves_no_file(tmp_path, compiler, message):
         kernels.build(tmp_path, compiler=compiler)
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_cache_is_build_error(tmp_path):
+    cache = tmp_path / "file"
+    cache.write_text("not a directory")
+
+    with pytest.raises(kernels.KernelBuildError, match=f"cannot write to the kernel cache {cache}.*Set SNN_CACHE_DIR"):
+        kernels.build(cache, compiler="c++")
+
+
+def test_build_deletes_stale_temporary_files(tmp_path):
+    stale = tmp_path / f"{kernels.TEMPORARY_PREFIX}killed.so"
+    recent = tmp_path / f"{kernels.TEMPORARY_PREFIX}running.so"
+    stale.write_bytes(b"")
+    recent.write_bytes(b"")
+    old = time.time() - kernels.STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+
+    with pytest.raises(kernels.KernelBuildError):
+        kernels.build(tmp_path, compiler="false")
+
+    assert not stale.exists()
+    assert recent.exists()
 
 
 def test_interrupted_build_leaves_no_file(tmp_path, monkeypatch):

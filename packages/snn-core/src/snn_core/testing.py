@@ -147,7 +147,9 @@ def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
         try:
             update = model.fused_update(case_parameters)
         except Exception as error:
-            raise AssertionError(f"neuron model {name!r}: fused_update failed with a {kind} threshold: {error!r}") from error
+            raise AssertionError(
+                f"neuron model {name!r}: fused_update failed with a {kind} threshold: {_first_line(error)}"
+            ) from error
         if update is None:
             return
 
@@ -161,7 +163,7 @@ def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
             except Exception as error:
                 raise AssertionError(
                     f"neuron model {name!r}: the update from fused_update failed with a {kind} threshold "
-                    f"on currents of shape {shape}: {error!r}"
+                    f"on currents of shape {shape}: {_first_line(error)}"
                 ) from error
 
             assert tuple(outputs.shape) == shape, (
@@ -179,6 +181,12 @@ def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
                     f"neuron model {name!r}: fused_update's state differs from step's with a {kind} threshold "
                     f"at step {t + 1} (largest difference {difference:g})"
                 )
+
+
+def _first_line(error: Exception) -> str:
+    """Return the type and first line of ``error``'s message; TensorFlow's messages run to many lines."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _both_steps(model: Any, parameters: Any, update: Callable) -> Callable:

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ SOURCE = Path(__file__).with_name("integrate_and_fire.cc")
 """The C++ source of the ``SnnIntegrateAndFire`` operation."""
 
 SWITCH_VARIABLE = "SNN_KERNELS"
-"""Environment variable that turns the compiled kernels off when set to ``0``, ``off`` or ``false``."""
+"""Environment variable that turns the compiled kernels off when set to ``0``, ``off``, ``false`` or ``no``."""
 
 CACHE_VARIABLE = "SNN_CACHE_DIR"
 """Environment variable that overrides :func:`cache_directory`."""
@@ -57,6 +58,11 @@ BUILD_FLAGS = (
 
 TEMPORARY_PREFIX = ".build-"
 """Name prefix of the files that :func:`build` writes before renaming them into place."""
+
+STALE_SECONDS = 3600
+"""Age after which :func:`build` deletes a temporary file, which only a killed build leaves behind."""
+
+COMPILER_ADVICE = "Install g++ or clang++, or set CXX to a working C++ compiler"
 
 
 class KernelBuildError(SnnError):
@@ -111,10 +117,13 @@ def build(directory: Path, compiler: str | None = None) -> Path:
 
     compiler = compiler or find_compiler()
     if compiler is None:
-        raise KernelBuildError("no C++ compiler found: CXX is not set and none of c++, g++ and clang++ is on the path")
-    program = shlex.split(compiler)
+        raise KernelBuildError(f"no C++ compiler found: CXX is not set and none of c++, g++ and clang++ is on the path. {COMPILER_ADVICE}")
+    try:
+        program = shlex.split(compiler)
+    except ValueError as error:
+        raise KernelBuildError(f"the C++ compiler command {compiler!r} is invalid ({error}). {COMPILER_ADVICE}") from None
     if not program:
-        raise KernelBuildError(f"the C++ compiler command {compiler!r} is empty")
+        raise KernelBuildError(f"the C++ compiler command {compiler!r} is empty. {COMPILER_ADVICE}")
 
     flags = [*BUILD_FLAGS, *tf.sysconfig.get_compile_flags()]
     link_flags = tf.sysconfig.get_link_flags()
@@ -125,9 +134,7 @@ def build(directory: Path, compiler: str | None = None) -> Path:
     if _matches_digest(target, digest_path):
         return target
 
-    directory.mkdir(parents=True, exist_ok=True)
-    partial = _temporary_path(directory, ".so")
-    digest_partial = _temporary_path(directory, ".sha256")
+    partial, digest_partial = _temporary_files(directory)
     try:
         _compile([*program, *flags, str(SOURCE), "-o", str(partial), *link_flags], compiler, partial)
         digest_partial.write_text(_sha256(partial) + "\n")
@@ -140,10 +147,33 @@ def build(directory: Path, compiler: str | None = None) -> Path:
     return target
 
 
-def _temporary_path(directory: Path, suffix: str) -> Path:
-    descriptor, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=suffix, dir=directory)
-    os.close(descriptor)
-    return Path(name)
+def _remove_stale_files(directory: Path) -> None:
+    """Delete temporary files older than :data:`STALE_SECONDS` in ``directory``: a build that was killed left them."""
+    for path in directory.glob(f"{TEMPORARY_PREFIX}*"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_SECONDS:
+                path.unlink()
+        except OSError:
+            continue
+
+
+def _temporary_files(directory: Path) -> tuple[Path, Path]:
+    """Create ``directory`` and two empty temporary files in it, for the library and its digest."""
+    created: list[Path] = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _remove_stale_files(directory)
+        for suffix in (".so", ".sha256"):
+            descriptor, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=suffix, dir=directory)
+            os.close(descriptor)
+            created.append(Path(name))
+    except OSError as error:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise KernelBuildError(
+            f"cannot write to the kernel cache {directory} ({error.strerror}). Set {CACHE_VARIABLE} to a writable directory"
+        ) from None
+    return created[0], created[1]
 
 
 def _compile(command: list[str], compiler: str, output: Path) -> None:
@@ -151,14 +181,16 @@ def _compile(command: list[str], compiler: str, output: Path) -> None:
     try:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as error:
-        raise KernelBuildError(f"could not run the C++ compiler {compiler!r}: {error}") from None
+        raise KernelBuildError(f"could not run the C++ compiler {compiler!r}: {error}. {COMPILER_ADVICE}") from None
 
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if "error" in line.lower()] or completed.stderr.splitlines()
         detail = lines[0].strip() if lines else "no output"
-        raise KernelBuildError(f"the C++ compiler {compiler!r} failed with exit status {completed.returncode}: {detail}")
+        raise KernelBuildError(
+            f"the C++ compiler {compiler!r} failed with exit status {completed.returncode}: {detail}. {COMPILER_ADVICE}"
+        )
     if output.stat().st_size == 0:
-        raise KernelBuildError(f"the C++ compiler {compiler!r} exited with status 0 but wrote no library")
+        raise KernelBuildError(f"the C++ compiler {compiler!r} exited with status 0 but wrote no library. {COMPILER_ADVICE}")
 
 
 def _sha256(path: Path) -> str:
@@ -191,8 +223,7 @@ def load_library() -> Any | None:
     except (KernelBuildError, OSError, tf.errors.NotFoundError) as error:
         logger.warning(
             "the compiled neuron kernels are not available, so the simulator uses TensorFlow's own operations, "
-            "which are slower. Cause: %s. Install g++ or clang++, or set CXX to a working C++ compiler, or set %s=0 "
-            "to skip the build",
+            "which are slower. Cause: %s. To skip the build, set %s=0",
             error,
             SWITCH_VARIABLE,
         )
