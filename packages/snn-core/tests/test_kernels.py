@@ -85,7 +85,7 @@ def test_build_replaces_damaged_library(tmp_path):
     ("compiler", "message"),
     [
         ("false", "failed with exit status 1"),
-        ("/no/such/c++", "could not run"),
+        ("/no/such/c++", "failed to start"),
         ("true", "exited with status 0 but wrote no library"),
         ("   ", "is empty"),
         ('g++ "-O2', "is invalid"),
@@ -102,7 +102,7 @@ def test_unwritable_cache_is_build_error(tmp_path):
     cache = tmp_path / "file"
     cache.write_text("not a directory")
 
-    with pytest.raises(kernels.KernelBuildError, match=f"cannot write to the kernel cache {cache}.*Set SNN_CACHE_DIR"):
+    with pytest.raises(kernels.KernelBuildError, match=f"the kernel cache {cache} is not writable.*Set SNN_CACHE_DIR"):
         kernels.build(cache, compiler="c++")
 
 

@@ -239,6 +239,8 @@ def test_compiled_kernels_need_fused_update(network):
 
     with pytest.raises(SnnError, match="'if_signed' has no fused update"):
         Simulator(signed, compiled_kernels=True)
+    with pytest.raises(SnnError, match="'if_signed' has no fused update"):
+        Simulator(signed, compiled_kernels=np.True_)
     assert not Simulator(signed).compiled_kernels
 
 

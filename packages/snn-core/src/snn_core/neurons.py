@@ -40,8 +40,8 @@ state)``. Spikes are 0/1 (or -1/0/1 for signed models) in the current's dtype; t
 simulator multiplies them by ``v_threshold`` before passing them on. ``v_threshold``
 is a scalar or one value per channel, broadcast over the last axis.
 
-A model may also offer a ``fused_update``: the step and that multiply in one
-kernel. The integrate-and-fire models here use :mod:`snn_core.kernels`, which
+A model may also offer a ``fused_update``, which does the step and that
+multiply in one kernel. The integrate-and-fire models here use :mod:`snn_core.kernels`, which
 reads and writes each neuron once per step where TensorFlow's operations take
 five passes.
 """

@@ -282,7 +282,7 @@ class Simulator:
             raise SnnError(f"compiled_kernels must be None, True or False, got {requested!r}")
         if requested and xla:
             raise SnnError("compiled kernels cannot run under XLA, so pass compiled_kernels=False with jit_compile or fuse_neurons")
-        required = requested is True
+        required = requested is not None and bool(requested)
         if requested is None:
             requested = not (xla or gpu_visible)
 

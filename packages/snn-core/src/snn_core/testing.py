@@ -184,7 +184,7 @@ def _check_fused_update(model: Any, parameters: Any, timesteps: int) -> None:
 
 
 def _first_line(error: Exception) -> str:
-    """Return the type and first line of ``error``'s message; TensorFlow's messages run to many lines."""
+    """Return the type and the first line of ``error``'s message. TensorFlow's messages span many lines."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 

@@ -75,7 +75,7 @@ def enabled() -> bool:
 
 
 def cache_directory() -> Path:
-    """Return the directory of built kernels: ``$SNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/snn``, else ``~/.cache/snn``."""
+    """Return the directory of built kernels: ``kernels`` under ``$SNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/snn``, else ``~/.cache/snn``."""
     if os.environ.get(CACHE_VARIABLE):
         return Path(os.environ[CACHE_VARIABLE]) / "kernels"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -148,7 +148,7 @@ def build(directory: Path, compiler: str | None = None) -> Path:
 
 
 def _remove_stale_files(directory: Path) -> None:
-    """Delete temporary files older than :data:`STALE_SECONDS` in ``directory``: a build that was killed left them."""
+    """Delete temporary files older than :data:`STALE_SECONDS` in ``directory``. Only a killed build leaves such files."""
     for path in directory.glob(f"{TEMPORARY_PREFIX}*"):
         try:
             if time.time() - path.stat().st_mtime > STALE_SECONDS:
@@ -158,7 +158,7 @@ def _remove_stale_files(directory: Path) -> None:
 
 
 def _temporary_files(directory: Path) -> tuple[Path, Path]:
-    """Create ``directory`` and two empty temporary files in it, for the library and its digest."""
+    """Create ``directory``, delete its stale temporary files, and create two empty ones for the library and its digest."""
     created: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -171,7 +171,7 @@ def _temporary_files(directory: Path) -> tuple[Path, Path]:
         for path in created:
             path.unlink(missing_ok=True)
         raise KernelBuildError(
-            f"cannot write to the kernel cache {directory} ({error.strerror}). Set {CACHE_VARIABLE} to a writable directory"
+            f"the kernel cache {directory} is not writable ({error.strerror}). Set {CACHE_VARIABLE} to a writable directory"
         ) from None
     return created[0], created[1]
 
@@ -181,7 +181,7 @@ def _compile(command: list[str], compiler: str, output: Path) -> None:
     try:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as error:
-        raise KernelBuildError(f"could not run the C++ compiler {compiler!r}: {error}. {COMPILER_ADVICE}") from None
+        raise KernelBuildError(f"failed to start the C++ compiler {compiler!r}: {error}. {COMPILER_ADVICE}") from None
 
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if "error" in line.lower()] or completed.stderr.splitlines()

@@ -63,7 +63,8 @@ void Step(const float* current, const float* potential, const float* threshold, 
           float* new_potential, int64_t first, int64_t last) {
   // Elements first..last-1. With kPerChannel, element i has threshold[i], so
   // the caller passes one row of channels at a time. Outputs may share memory
-  // with the inputs of the same index: each element is read before it is written.
+  // with the inputs of the same index, because each element is read before it
+  // is written.
   for (int64_t i = first; i < last; ++i) {
     const float theta = threshold[kPerChannel ? i : 0];
     const float p = retain * potential[i] + current[i];
